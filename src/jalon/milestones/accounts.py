@@ -1,0 +1,309 @@
+"""Build the per-account table: start, churn and every milestone, one row each.
+
+The table's columns are listed in ``docs/DESIGN.md`` ("Per-account table").
+Rules, in one place:
+
+* Accounts come from the accounts table when the default start is one of its
+  columns, otherwise from the accounts that have events (plus the accounts
+  table, when there is one). An account without a start, or whose start is
+  after the observation end, is excluded and counted.
+* Events before an account's start or after the observation end are not
+  used, and counted.
+* A milestone reached after churn counts as "churned before reaching"
+  (status 2); reached at the same instant as churn, it counts as reached.
+* Durations are differences of epoch seconds, in days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from jalon.config import ChurnSpec, Config, StartSpec
+from jalon.errors import N_, AnalysisError
+from jalon.milestones.compile import SECONDS_PER_DAY, compile_condition
+from jalon.milestones.filters import event_predicate
+
+UNKNOWN_SEGMENT = "(unknown)"
+STATUS_CENSORED, STATUS_REACHED, STATUS_CHURNED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class AccountTable:
+    """The per-account expression and the expressions that count exclusions.
+
+    ``table`` has one row per included account. ``account_exclusions`` and
+    ``event_exclusions`` evaluate to one row of counts each, one column per
+    reason code.
+    """
+
+    table: ir.Table
+    account_exclusions: ir.Table
+    event_exclusions: ir.Table
+    events_used: ir.Table
+    end: dt.datetime
+    segments: tuple[str, ...]
+    milestone_ids: tuple[str, ...]
+
+
+def start_column_name(name: str | None) -> str:
+    """Column of the usable events holding a named start (None: the default)."""
+    return "start_at" if name is None else f"start__{name}"
+
+
+def observation_end(config: Config, events: ir.Table, execute) -> dt.datetime:
+    """The configured observation end, or the latest event timestamp."""
+    if config.observation_end is not None:
+        return config.observation_end
+    latest = execute(events.ts.max())
+    if latest is None or (hasattr(latest, "__class__") and str(latest) == "NaT"):
+        raise AnalysisError(
+            "analysis.no_events",
+            N_("The store holds no events. Run jalon load, or check events.paths in {file}."),
+            file=str(config.path),
+        )
+    return _to_datetime(latest)
+
+
+def _to_datetime(value) -> dt.datetime:
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def build_account_table(
+    config: Config,
+    events: ir.Table,
+    accounts: ir.Table | None,
+    properties: Mapping[str, str],
+    end: dt.datetime,
+) -> AccountTable:
+    """Return the per-account table and exclusion counts as Ibis expressions."""
+    end_literal = ibis.literal(end, type="timestamp")
+    anchors = _anchors(config, events, accounts, properties)
+    included = anchors.filter(anchors.start_at.notnull() & (anchors.start_at <= end_literal))
+
+    start_columns = [c for c in included.columns if c == "start_at" or c.startswith("start__")]
+    joined = events.inner_join(included.select("account_id", *start_columns), "account_id")
+    usable = joined.filter((joined.ts >= joined.start_at) & (joined.ts <= end_literal))
+
+    table = included.mutate(end_at=end_literal)
+    table = _with_churn(table, config.churn, usable, accounts, properties, end_literal)
+    for milestone in config.milestones:
+        start_name = start_column_name(milestone.start)
+        rows = usable if milestone.start is None else _usable_from(joined, start_name, end_literal)
+        reached = compile_condition(rows, milestone.condition, start_name, properties)
+        reached = reached.rename(**{f"_m_{milestone.id}": "at"})
+        table = table.left_join(reached, "account_id").drop("account_id_right")
+        table = _milestone_columns(table, milestone.id, start_name)
+    table = _churn_columns(table).drop(*[c for c in start_columns if c != "start_at"])
+    return AccountTable(
+        table=table.order_by("account_id"),
+        account_exclusions=_account_exclusions(anchors, end_literal),
+        event_exclusions=_event_exclusions(events, anchors, end_literal),
+        events_used=usable,
+        end=end,
+        segments=config.segments,
+        milestone_ids=tuple(m.id for m in config.milestones),
+    )
+
+
+def _usable_from(joined: ir.Table, start_name: str, end_literal) -> ir.Table:
+    start = joined[start_name]
+    return joined.filter(start.notnull() & (joined.ts >= start) & (joined.ts <= end_literal))
+
+
+def _anchors(
+    config: Config, events: ir.Table, accounts: ir.Table | None, properties: Mapping[str, str]
+) -> ir.Table:
+    """One row per candidate account: ``start_at``, named starts, segments."""
+    universe = _account_universe(config, events, accounts)
+    anchors = universe
+    for name, spec in [(None, config.start), *config.starts.items()]:
+        column = start_column_name(name)
+        starts = _start_times(spec, events, accounts, properties).rename(**{column: "at"})
+        anchors = anchors.left_join(starts, "account_id").drop("account_id_right")
+    for segment in config.segments:
+        assert accounts is not None
+        values = accounts.select(
+            "account_id",
+            **{segment: accounts[_account_column(accounts, segment, "accounts.columns.segments")].cast("string")},
+        )
+        anchors = anchors.left_join(values, "account_id").drop("account_id_right")
+        anchors = anchors.mutate(**{segment: anchors[segment].fill_null(UNKNOWN_SEGMENT)})
+    return anchors
+
+
+def _account_universe(config: Config, events: ir.Table, accounts: ir.Table | None) -> ir.Table:
+    from_events = events.select("account_id").distinct()
+    if accounts is None:
+        return from_events
+    listed = accounts.select("account_id").distinct()
+    if config.start.column is not None:
+        return listed
+    return ibis.union(from_events, listed, distinct=True)
+
+
+def _start_times(
+    spec: StartSpec, events: ir.Table, accounts: ir.Table | None, properties: Mapping[str, str]
+) -> ir.Table:
+    if spec.column is not None:
+        assert accounts is not None
+        column = accounts[_account_column(accounts, spec.column, "start.column")]
+        return accounts.select("account_id", at=_as_timestamp(column)).filter(
+            lambda t: t.at.notnull()
+        )
+    assert spec.condition is not None
+    predicate = event_predicate(events, spec.condition.events, spec.condition.where, properties)
+    return events.filter(predicate).group_by("account_id").aggregate(at=events.ts.min())
+
+
+def _as_timestamp(column: ir.Column) -> ir.TimestampColumn:
+    dtype = column.type()
+    if dtype.is_timestamp():
+        return column.cast("timestamp")
+    if dtype.is_date():
+        return column.cast("timestamp")
+    return column.cast("string").try_cast("timestamp")
+
+
+def _account_column(accounts: ir.Table, name: str, path: str) -> str:
+    if name in accounts.columns:
+        return name
+    import difflib
+
+    close = difflib.get_close_matches(name, accounts.columns, n=3)
+    raise AnalysisError(
+        "analysis.unknown_account_column",
+        N_(
+            "Column {column} (from {path}) is not in the accounts table. Columns: "
+            "{known}.{hint}"
+        ),
+        column=name,
+        path=path,
+        known=", ".join(accounts.columns),
+        hint=f" ({', '.join(close)}?)" if close else "",
+    )
+
+
+def _with_churn(
+    table: ir.Table,
+    churn: ChurnSpec | None,
+    usable: ir.Table,
+    accounts: ir.Table | None,
+    properties: Mapping[str, str],
+    end_literal,
+) -> ir.Table:
+    """Add ``churn_at``: null when the account has not churned by the end."""
+    if churn is None:
+        return table.mutate(churn_at=ibis.null().cast("timestamp"))
+    if churn.condition is not None:
+        times = compile_condition(usable, churn.condition, "start_at", properties)
+        times = times.rename(churn_at="at")
+        return table.left_join(times, "account_id").drop("account_id_right")
+    if churn.inactivity_days is not None:
+        return _inactivity_churn(table, churn, usable, accounts, end_literal)
+    return _column_churn(table, _accounts_value(table, accounts, churn.column, "churn.column"), end_literal)
+
+
+def _inactivity_churn(
+    table: ir.Table, churn: ChurnSpec, usable: ir.Table, accounts: ir.Table | None, end_literal
+) -> ir.Table:
+    """Churned at the last activity when nothing followed for N days by the end."""
+    if churn.last_seen_column is not None:
+        last = _accounts_value(table, accounts, churn.last_seen_column, "churn.last_seen_column")
+        table = table.left_join(last.rename(_last="value"), "account_id").drop("account_id_right")
+    else:
+        last = usable.group_by("account_id").aggregate(_last=usable.ts.max())
+        table = table.left_join(last, "account_id").drop("account_id_right")
+    last_activity = ibis.greatest(table._last.fill_null(table.start_at), table.start_at)
+    idle_seconds = end_literal.epoch_seconds() - last_activity.epoch_seconds()
+    churned = idle_seconds >= int(churn.inactivity_days * SECONDS_PER_DAY)
+    churn_at = ibis.ifelse(churned & (last_activity <= end_literal), last_activity, ibis.null())
+    return table.mutate(churn_at=churn_at.cast("timestamp")).drop("_last")
+
+
+def _column_churn(table: ir.Table, cancel: ir.Table, end_literal) -> ir.Table:
+    """Churned at a cancellation date on or before the observation end."""
+    table = table.left_join(cancel.rename(_cancel="value"), "account_id").drop("account_id_right")
+    at = ibis.greatest(table._cancel, table.start_at)
+    churn_at = ibis.ifelse(table._cancel.notnull() & (at <= end_literal), at, ibis.null())
+    return table.mutate(churn_at=churn_at.cast("timestamp")).drop("_cancel")
+
+
+def _accounts_value(table, accounts: ir.Table | None, column: str, path: str) -> ir.Table:
+    """``account_id`` and the accounts column ``column`` as a timestamp ``value``."""
+    assert accounts is not None
+    name = _account_column(accounts, column, path)
+    return accounts.select("account_id", value=_as_timestamp(accounts[name]))
+
+
+def _days_between(later, earlier) -> ir.FloatingValue:
+    seconds = later.epoch_seconds() - earlier.epoch_seconds()
+    return ibis.greatest(seconds, 0).cast("float64") / SECONDS_PER_DAY
+
+
+def _milestone_columns(table: ir.Table, identifier: str, start_name: str) -> ir.Table:
+    raw = table[f"_m_{identifier}"]
+    start = table[start_name]
+    churn = table.churn_at
+    has_start = start.notnull() & (start <= table.end_at)
+    reached = raw.notnull() & (churn.isnull() | (raw <= churn))
+    churned = churn.notnull() & ~reached
+    status = ibis.cases(
+        (~has_start, ibis.null().cast("int64")),
+        (reached, STATUS_REACHED),
+        (churned, STATUS_CHURNED),
+        else_=STATUS_CENSORED,
+    ).cast("int64")
+    until = ibis.cases((reached, raw), (churned, churn), else_=table.end_at)
+    days = ibis.ifelse(has_start, _days_between(until, start), ibis.null().cast("float64"))
+    return table.mutate(
+        **{
+            f"m_{identifier}_start_at": start,
+            f"m_{identifier}_at": ibis.ifelse(reached, raw, ibis.null().cast("timestamp")),
+            f"m_{identifier}_days": days,
+            f"m_{identifier}_status": status,
+        }
+    ).drop(f"_m_{identifier}")
+
+
+def _churn_columns(table: ir.Table) -> ir.Table:
+    churned = table.churn_at.notnull()
+    until = ibis.ifelse(churned, table.churn_at, table.end_at)
+    return table.mutate(
+        churn_days=_days_between(until, table.start_at),
+        churn_status=churned.cast("int64"),
+    )
+
+
+def _account_exclusions(anchors: ir.Table, end_literal) -> ir.Table:
+    no_start = anchors.start_at.isnull()
+    late = anchors.start_at.notnull() & (anchors.start_at > end_literal)
+    return anchors.aggregate(
+        no_start=no_start.cast("int64").sum().fill_null(0),
+        start_after_end=late.cast("int64").sum().fill_null(0),
+    )
+
+
+def _event_exclusions(events: ir.Table, anchors: ir.Table, end_literal) -> ir.Table:
+    starts = anchors.select("account_id", _start=anchors.start_at)
+    joined = events.left_join(starts, "account_id")
+    unknown = joined.account_id_right.isnull()
+    no_start = ~unknown & joined._start.isnull()
+    late_start = ~unknown & joined._start.notnull() & (joined._start > end_literal)
+    counted = ~unknown & joined._start.notnull() & ~late_start
+    before = counted & (joined.ts < joined._start)
+    after = counted & (joined.ts > end_literal)
+    return joined.aggregate(
+        not_in_accounts=unknown.cast("int64").sum().fill_null(0),
+        no_start=(no_start | late_start).cast("int64").sum().fill_null(0),
+        before_start=before.cast("int64").sum().fill_null(0),
+        after_end=after.cast("int64").sum().fill_null(0),
+    )
