@@ -1,15 +1,16 @@
 """Language choice, gettext catalogs and locale-aware formatting.
 
 Catalogs are the ``.po`` files under ``locales/<lang>/LC_MESSAGES/``. Each
-area of the code owns one file (``cli.po``, ``report.po``...); all files of a
-language are merged into one translation object at first use. English msgids
-are the source text, so the English catalogs only need entries whose wording
-differs from the msgid (plural forms, for instance).
+area of the code owns one file (``cli.po``, ``report.po``...). At first use,
+all files of a language are merged and compiled in memory into one
+translation object, so no ``.mo`` file is committed. English msgids are the source text,
+so the English catalogs only need entries whose wording differs from the
+msgid (plural forms, for instance).
 
 The language is chosen, in order, by an explicit ``--lang``, the
-``JALON_LANG`` environment variable, then the POSIX locale variables
-(``LC_ALL``, ``LC_MESSAGES``, ``LANG``); French when one of them starts with
-``fr``, English otherwise.
+``JALON_LANG`` environment variable, then the first POSIX locale variable
+that is set (``LC_ALL``, ``LC_MESSAGES``, ``LANG``): French when it starts
+with ``fr``, English otherwise.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from __future__ import annotations
 import functools
 import gettext
 import io
+import logging
 import os
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -28,58 +31,111 @@ from jalon.i18n.format import Formatter
 __all__ = [
     "LANGUAGES",
     "Formatter",
+    "catalog_paths",
     "choose_language",
+    "merged_catalog",
     "render_error",
     "translations",
 ]
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGE_ENV = "JALON_LANG"
+POSIX_LOCALE_ENVS = ("LC_ALL", "LC_MESSAGES", "LANG")
 
 
 def choose_language(explicit: str | None = None) -> str:
     """Return ``"fr"`` or ``"en"`` from ``explicit``, then the environment.
 
+    Parameters
+    ----------
+    explicit
+        A language the user asked for (``--lang``), such as ``"fr"`` or
+        ``"fr_CA"``; ``None`` or ``""`` to use the environment.
+
+    Raises
+    ------
+    ValueError
+        When ``explicit`` or ``JALON_LANG`` names a language jalon does not
+        have. The POSIX variables may name any language; an unknown one
+        selects English.
+
+    Examples
+    --------
     >>> choose_language("fr")
     'fr'
     """
-    candidates = [explicit, os.environ.get(LANGUAGE_ENV)]
-    candidates += [os.environ.get(name) for name in ("LC_ALL", "LC_MESSAGES", "LANG")]
-    for value in candidates:
-        if not value:
-            continue
-        code = value.strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-        if value is explicit or value is candidates[1]:
-            # An explicit but unknown language is a user mistake; the locale
-            # variables may legitimately name any language.
-            raise ValueError(
-                f"unsupported language {value!r}: use one of {', '.join(LANGUAGES)}"
-            )
+    for value in (explicit, os.environ.get(LANGUAGE_ENV)):
+        if value:
+            return _supported_language(value)
+    for name in POSIX_LOCALE_ENVS:
+        value = os.environ.get(name)
+        if value:
+            code = value.strip().lower()[:2]
+            return code if code in LANGUAGES else DEFAULT_LANGUAGE
     return DEFAULT_LANGUAGE
 
 
-@functools.cache
-def translations(lang: str) -> gettext.GNUTranslations | gettext.NullTranslations:
-    """Return the merged translations of every catalog file of ``lang``."""
-    if lang not in LANGUAGES:
-        raise ValueError(f"unsupported language {lang!r}: use one of {LANGUAGES}")
-    merged: gettext.GNUTranslations | gettext.NullTranslations | None = None
-    for po_path in sorted((LOCALES_DIR / lang / "LC_MESSAGES").glob("*.po")):
+def _supported_language(value: str) -> str:
+    code = value.strip().lower()[:2]
+    if code not in LANGUAGES:
+        raise ValueError(
+            f"unsupported language {value!r}: use one of {', '.join(LANGUAGES)}"
+        )
+    return code
+
+
+def catalog_paths(lang: str) -> list[Path]:
+    """Return the ``.po`` files of ``lang``, sorted by name."""
+    _check_language(lang)
+    return sorted((LOCALES_DIR / lang / "LC_MESSAGES").glob("*.po"))
+
+
+def merged_catalog(lang: str) -> Catalog:
+    """Read every catalog file of ``lang`` into one Babel catalog.
+
+    When two files translate the same msgid, the first file in name order
+    wins and the conflict is logged at WARNING.
+    """
+    merged = Catalog(locale=lang, domain="jalon")
+    origin: dict[object, str] = {}
+    for po_path in catalog_paths(lang):
         with po_path.open("rb") as handle:
-            catalog = read_po(handle, locale=lang)
-        buffer = io.BytesIO()
-        write_mo(buffer, catalog)
-        buffer.seek(0)
-        part = gettext.GNUTranslations(buffer)
-        if merged is None:
-            merged = part
-        else:
-            merged.add_fallback(part)
-    return merged or gettext.NullTranslations()
+            part = read_po(handle, locale=lang)
+        for message in part:
+            if not message.id:
+                continue
+            existing = merged.get(message.id, message.context)
+            if existing is not None and existing.string:
+                if message.string and message.string != existing.string:
+                    logger.warning(
+                        "msgid %r has different translations in %s and %s, "
+                        "so the one in %s is used",
+                        message.id,
+                        origin[message.id],
+                        po_path.name,
+                        origin[message.id],
+                    )
+                continue
+            merged[message.id] = message
+            origin[message.id] = po_path.name
+    return merged
+
+
+@functools.cache
+def translations(lang: str) -> gettext.GNUTranslations:
+    """Return the merged translations of every catalog file of ``lang``.
+
+    The result is cached per language; use ``.gettext`` and ``.ngettext``.
+    """
+    catalog = merged_catalog(lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
 
 
 def render_error(error: Exception, lang: str) -> str:
@@ -100,4 +156,12 @@ def render_error(error: Exception, lang: str) -> str:
     try:
         return template.format(**params)
     except (KeyError, IndexError):
+        logger.exception(
+            "translated template of %s does not match its params", error.code
+        )
         return error.english()
+
+
+def _check_language(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}: use one of {LANGUAGES}")

@@ -1,0 +1,76 @@
+"""Display names of the stable codes that results carry.
+
+Results store codes (exclusion reasons, milestone tiers, caveats) and never
+text. The CLI, the report and the dashboard turn them into words here, so
+the three read the same. Each function takes the ``gettext`` function of the
+chosen language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from jalon.errors import N_
+
+Gettext = Callable[[str], str]
+
+TIER_LABELS = {
+    "basic": N_("Time to Basic Value"),
+    "exceed": N_("Time to Exceed Value"),
+    "full_adoption": N_("Time to Full Adoption"),
+}
+
+EXCLUSION_REASONS = {
+    "missing_account_id": N_("missing account id"),
+    "missing_event": N_("missing event name"),
+    "duplicate": N_("duplicate row"),
+    "before_start": N_("event before the account's start"),
+    "no_start": N_("account without a start"),
+    "start_after_end": N_("start after the end of observation"),
+    "not_in_accounts": N_("account missing from the accounts file"),
+    "missing_timestamp": N_("missing timestamp"),
+    "invalid_timestamp": N_("invalid timestamp"),
+}
+
+CAVEATS = {
+    "few_at_risk": N_(
+        "Few accounts were still observed at the longest durations, so the "
+        "end of the curve is uncertain."
+    ),
+    "median_not_reached": N_(
+        "Fewer than half of the accounts reached the milestone within the "
+        "window, so the median is not defined."
+    ),
+    "no_churn_rule": N_(
+        "No churn rule is configured, so accounts that left are counted as "
+        "still observed."
+    ),
+    "small_group": N_("The group has few accounts, so its figures vary a lot."),
+}
+
+UNKNOWN_CODE = N_("{code} (no description)")
+
+
+def tier_label(tier: str, _: Gettext) -> str:
+    """Return the display name of a milestone tier, such as ``Time to Basic Value``.
+
+    >>> tier_label("basic", lambda text: text)
+    'Time to Basic Value'
+    """
+    return _describe_code(TIER_LABELS, tier, _)
+
+
+def exclusion_reason_label(reason: str, _: Gettext) -> str:
+    """Return the display name of an exclusion reason code."""
+    return _describe_code(EXCLUSION_REASONS, reason, _)
+
+
+def caveat_label(code: str, _: Gettext) -> str:
+    """Return the sentence that explains a caveat code."""
+    return _describe_code(CAVEATS, code, _)
+
+
+def _describe_code(labels: dict[str, str], code: str, _: Gettext) -> str:
+    if code in labels:
+        return _(labels[code])
+    return _(UNKNOWN_CODE).format(code=code)
