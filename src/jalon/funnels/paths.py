@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import ibis
 import ibis.expr.types as ir
@@ -352,23 +352,3 @@ def _epoch_literal(moment: dt.datetime) -> float:
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return (moment - dt.datetime(1970, 1, 1)).total_seconds()
-
-
-def event_name_predicate(
-    properties: Mapping[str, str] | None = None,
-) -> Predicate:
-    """Return a predicate that matches event names and rejects ``where``.
-
-    NOTE: stands in for ``jalon.milestones.filters.event_predicate`` until it
-    lands; it does not evaluate property filters.
-    """
-
-    def predicate(events: ir.Table, step: StepSpec) -> ir.BooleanValue:
-        if step.where is not None:
-            raise NotImplementedError(
-                f"property filters (where) on funnel steps: {step.name!r}"
-            )
-        names = [step.event] if isinstance(step.event, str) else list(step.event)
-        return events.event.isin(names)
-
-    return predicate

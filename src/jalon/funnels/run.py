@@ -17,7 +17,6 @@ import pandas as pd
 from jalon.errors import N_, AnalysisError
 from jalon.funnels.paths import (
     Predicate,
-    event_name_predicate,
     flag_events,
     person_keys,
     person_paths,
@@ -29,8 +28,9 @@ from jalon.funnels.result import (
     CAVEAT_STILL_IN_WINDOW,
     FunnelResult,
 )
-from jalon.funnels.spec import FunnelSpec
+from jalon.funnels.spec import FunnelSpec, StepSpec
 from jalon.funnels.stats import OVERALL, STEP_COLUMNS, order_step_times, step_table
+from jalon.milestones.filters import event_predicate
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,10 @@ def compute_funnel(
 
 
 def _default_predicate(properties: Mapping[str, str]) -> Predicate:
-    return event_name_predicate(properties)
+    def predicate(events: ir.Table, step: StepSpec) -> ir.BooleanValue:
+        return event_predicate(events, step.event, step.where, properties)
+
+    return predicate
 
 
 def _default_end(events: ir.Table, accounts: ir.Table | None) -> dt.datetime:
