@@ -1,0 +1,148 @@
+"""Move spooled API messages into the project's DuckDB store.
+
+DuckDB lets one process write a database file at a time, and the CLI must be
+able to open the store while the server runs. The server therefore opens the
+store only for the length of a drain (before an analysis refresh and on a
+timer) and keeps everything it acknowledged in its SQLite spool meanwhile.
+
+A drain reads spool rows past the last drained ``rowid``, commits them into
+DuckDB, then records the new position in the spool. A crash between the two
+commits makes the next drain send the same rows again; the store skips event
+ids it already holds, so every event lands exactly once.
+
+``track`` calls become rows of ``events`` (``event_id`` = ``messageId``);
+``group`` traits update the ``accounts`` row of the group, adding a column
+per new trait; ``identify`` traits are written to a ``users`` table
+(``user_key``, ``user_id``, ``anonymous_id``, ``account_id``, ``traits`` as
+JSON text).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from jalon.web import spool
+from jalon.web.project import ProjectContext
+from jalon.web.store_writer import (
+    EVENT_COLUMNS,
+    append_api_events,
+    replace_users,
+    upsert_accounts,
+)
+
+logger = logging.getLogger(__name__)
+
+# Rows moved per DuckDB transaction; bounds the memory of one drain step.
+DRAIN_CHUNK_ROWS = 50_000
+
+
+def _raw_connection(store: Any) -> duckdb.DuckDBPyConnection:
+    """Return the DuckDB connection of a Store, an Ibis backend or a connection."""
+    if isinstance(store, duckdb.DuckDBPyConnection):
+        return store
+    backend = getattr(store, "con", store)
+    connection = getattr(backend, "con", backend)
+    if not isinstance(connection, duckdb.DuckDBPyConnection):
+        raise TypeError(f"expected a jalon Store or a DuckDB connection, got {type(store)!r}")
+    return connection
+
+
+def _drain_events(connection: duckdb.DuckDBPyConnection, spool_db: sqlite3.Connection) -> int:
+    inserted = 0
+    while True:
+        after = spool.drained_up_to(spool_db, "events")
+        rows = spool.fetch_since(spool_db, "events", EVENT_COLUMNS, after, DRAIN_CHUNK_ROWS)
+        if not rows:
+            return inserted
+        inserted += append_api_events(connection, [row[1:] for row in rows])
+        spool.mark_drained(spool_db, "events", rows[-1][0])
+
+
+def _drain_traits(connection: duckdb.DuckDBPyConnection, spool_db: sqlite3.Connection) -> int:
+    after = spool.drained_up_to(spool_db, "trait_messages")
+    last = spool_db.execute("SELECT coalesce(max(rowid), 0) FROM trait_messages").fetchone()[0]
+    if last <= after:
+        return 0
+    changed = spool_db.execute(
+        "SELECT DISTINCT account_id FROM trait_messages WHERE rowid > ? AND rowid <= ?"
+        " AND type = 'group'",
+        (after, last),
+    ).fetchall()
+    accounts = {}
+    for (account_id,) in changed:
+        traits = spool_db.execute(
+            "SELECT traits FROM accounts WHERE account_id = ?", (account_id,)
+        ).fetchone()
+        accounts[account_id] = json.loads(traits[0]) if traits else {}
+    upsert_accounts(connection, accounts)
+    users = spool_db.execute(
+        "SELECT u.user_key, u.user_id, u.anonymous_id, m.account_id, u.traits"
+        " FROM users AS u LEFT JOIN memberships AS m USING (user_key) ORDER BY u.user_key"
+    ).fetchall()
+    replace_users(connection, users)
+    spool.mark_drained(spool_db, "trait_messages", last)
+    return last - after
+
+
+def drain_spool(store: Any, spool_path: Path) -> int:
+    """Move events and traits not yet drained from the spool into ``store``.
+
+    Parameters
+    ----------
+    store
+        An open :class:`jalon.store.Store` (or its DuckDB connection) with
+        write access.
+    spool_path
+        The project's ``spool.sqlite``.
+
+    Returns
+    -------
+    Number of events inserted into ``events`` (events already in the store
+    under the same id are skipped and not counted).
+    """
+    connection = _raw_connection(store)
+    spool_db = spool.connect(spool_path)
+    try:
+        inserted = _drain_events(connection, spool_db)
+        _drain_traits(connection, spool_db)
+    finally:
+        spool_db.close()
+    if inserted:
+        logger.info("drained %d events from %s", inserted, spool_path)
+    return inserted
+
+
+def _open_store(path: Path) -> Any:
+    try:
+        from jalon.store import Store
+    except ImportError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(path))
+    return Store.open(path)
+
+
+def drain_project(project: ProjectContext) -> int | None:
+    """Open the project's store, drain the spool into it and close it again.
+
+    Returns
+    -------
+    Events inserted, or None when the store is locked by another process;
+    the spooled messages then wait for the next drain.
+    """
+    if not project.spool_path.exists():
+        return 0
+    try:
+        store = _open_store(project.store_path)
+    except Exception as error:  # noqa: BLE001 - any open failure only delays the drain
+        logger.warning("store %s not drained now: %s", project.store_path, error)
+        return None
+    try:
+        return drain_spool(store, project.spool_path)
+    finally:
+        store.close()
