@@ -1,0 +1,258 @@
+"""Run every analysis of a project and gather the results in one object.
+
+:func:`run_analysis` is the single place where figures are computed. The CLI
+summary, the HTML report and the dashboard all format the :class:`Analysis`
+it returns and never recompute a figure, so they always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from jalon.config import ChurnSpec, Config
+from jalon.milestones.accounts import AccountTable, build_account_table, observation_end
+from jalon.survival import MilestoneSummary, life_table, summarize, summarize_groups
+
+logger = logging.getLogger(__name__)
+
+ACCOUNT_TABLE_NAME = "_jalon_account_table"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Observation window: first and last start among included accounts, and the end."""
+
+    first_start: dt.datetime | None
+    last_start: dt.datetime | None
+    end: dt.datetime
+
+
+@dataclass(frozen=True)
+class Population:
+    """Who is counted: included accounts and exclusions by reason code."""
+
+    n_accounts: int
+    excluded_accounts: dict[str, int]
+    n_events_used: int
+    excluded_events: dict[str, int]
+
+
+@dataclass(frozen=True)
+class MilestoneDefinition:
+    id: str
+    name: str
+    tier: str
+    start: str | None
+    condition: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """What the figures mean, as structured data the presentation describes."""
+
+    start: dict[str, Any]
+    churn: dict[str, Any] | None
+    milestones: tuple[MilestoneDefinition, ...]
+    horizons: tuple[float, ...]
+    segments: tuple[str, ...]
+    timezone: str
+    end_configured: bool
+
+
+@dataclass(frozen=True)
+class MilestoneResult:
+    """Time-to-value figures of one milestone, overall and per segment value."""
+
+    id: str
+    name: str
+    tier: str
+    overall: MilestoneSummary
+    by_segment: dict[str, tuple[MilestoneSummary, ...]]
+    excluded: dict[str, int]
+
+    def __repr__(self) -> str:
+        return f"MilestoneResult({self.id}: {self.overall!r})"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Every figure of a project, for the CLI, the report and the dashboard."""
+
+    project_name: str
+    synthetic: bool
+    generated_at: dt.datetime
+    window: Window
+    population: Population
+    definitions: Definitions
+    milestones: tuple[MilestoneResult, ...]
+    ingest: Any = None
+    funnels: tuple[Any, ...] = ()
+    cohorts: Any = None
+    churn_link: Any = None
+    revenue: Any = None
+    caveats: tuple[str, ...] = field(default_factory=tuple)
+
+    def __repr__(self) -> str:
+        return (
+            f"Analysis({self.project_name}: {self.population.n_accounts:,} accounts, "
+            f"{len(self.milestones)} milestones, end {self.window.end:%Y-%m-%d})"
+        )
+
+    def milestone(self, identifier: str) -> MilestoneResult:
+        for result in self.milestones:
+            if result.id == identifier:
+                return result
+        raise KeyError(identifier)
+
+
+def run_analysis(
+    config: Config,
+    store,
+    *,
+    synthetic: bool = False,
+    ingest: Any = None,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Compute every figure the project's config asks for.
+
+    Parameters
+    ----------
+    config
+        The validated project configuration.
+    store
+        An open :class:`jalon.store.Store`.
+    synthetic
+        Mark the results as computed on generated data.
+    ingest
+        The :class:`jalon.ingest.IngestSummary` of the load, shown in reports.
+    progress
+        Called with a step name before each long step.
+    """
+    step = progress or (lambda name: None)
+    events = store.events()
+    properties = store.properties()
+    end = observation_end(config, events, lambda expr: scalar(store, expr))
+
+    step("milestones")
+    accounts = build_account_table(config, events, store.accounts(), properties, end)
+    table = _materialize(store, accounts.table)
+    population = _population(store, accounts, table)
+    window = _window(store, table, end)
+
+    step("statistics")
+    milestones = tuple(
+        _milestone_result(store, table, config, milestone) for milestone in config.milestones
+    )
+    extras = _extra_analyses(config, store, accounts, table, properties, step)
+    return Analysis(
+        project_name=config.name,
+        synthetic=synthetic,
+        generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+        window=window,
+        population=population,
+        definitions=_definitions(config),
+        milestones=milestones,
+        ingest=ingest,
+        **extras,
+    )
+
+
+def _materialize(store, table: ir.Table) -> ir.Table:
+    """Compute the per-account table once, so each statistic reads a small table."""
+    return store.con.create_table(ACCOUNT_TABLE_NAME, table, temp=True, overwrite=True)
+
+
+def _population(store, accounts: AccountTable, table: ir.Table) -> Population:
+    account_counts = store.execute(accounts.account_exclusions).iloc[0].to_dict()
+    event_counts = store.execute(accounts.event_exclusions).iloc[0].to_dict()
+    n_events = int(scalar(store, accounts.events_used.count()))
+    n_accounts = int(scalar(store, table.count()))
+    excluded_events = {k: int(v) for k, v in event_counts.items() if int(v) > 0}
+    loaded = store.exclusions()
+    for reason, count in zip(loaded["reason"], loaded["rows"]):
+        excluded_events[reason] = excluded_events.get(reason, 0) + int(count)
+    population = Population(
+        n_accounts=n_accounts,
+        excluded_accounts={k: int(v) for k, v in account_counts.items() if int(v) > 0},
+        n_events_used=n_events,
+        excluded_events=dict(sorted(excluded_events.items())),
+    )
+    logger.info("%s accounts included, %s events used", n_accounts, n_events)
+    for reason, count in {**population.excluded_accounts, **population.excluded_events}.items():
+        logger.warning("excluded %s: %s", reason, count)
+    return population
+
+
+def _window(store, table: ir.Table, end: dt.datetime) -> Window:
+    bounds = store.execute(
+        table.aggregate(first=table.start_at.min(), last=table.start_at.max())
+    ).iloc[0]
+    return Window(_python_time(bounds["first"]), _python_time(bounds["last"]), end)
+
+
+def scalar(store, expr):
+    """Execute a scalar expression through the store and return its value."""
+    return store.execute(expr).iloc[0, 0]
+
+
+def _python_time(value) -> dt.datetime | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def _milestone_result(store, table: ir.Table, config: Config, milestone) -> MilestoneResult:
+    days, status = f"m_{milestone.id}_days", f"m_{milestone.id}_status"
+    overall_table = life_table(table, days, status, None, execute=store.execute)
+    overall = summarize(overall_table, horizons=config.horizons)
+    by_segment = {}
+    for segment in config.segments:
+        grouped = life_table(table, days, status, segment, execute=store.execute)
+        by_segment[segment] = summarize_groups(grouped, horizons=config.horizons)
+    missing = int(scalar(store, table[status].isnull().sum()) or 0)
+    excluded = {"no_milestone_start": missing} if missing else {}
+    return MilestoneResult(
+        milestone.id, milestone.name, milestone.tier, overall, by_segment, excluded
+    )
+
+
+def _definitions(config: Config) -> Definitions:
+    return Definitions(
+        start=config.start.describe(),
+        churn=_describe_churn(config.churn),
+        milestones=tuple(
+            MilestoneDefinition(m.id, m.name, m.tier, m.start, _condition_dict(m.raw_dict))
+            for m in config.milestones
+        ),
+        horizons=config.horizons,
+        segments=config.segments,
+        timezone=config.timezone,
+        end_configured=config.observation_end is not None,
+    )
+
+
+def _condition_dict(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if k not in ("id", "name", "tier")}
+
+
+def _describe_churn(churn: ChurnSpec | None) -> dict[str, Any] | None:
+    if churn is None:
+        return None
+    if churn.condition is not None:
+        return {"event": list(churn.condition.events or ())}
+    if churn.inactivity_days is not None:
+        return {"inactivity_days": churn.inactivity_days, "last_seen_column": churn.last_seen_column}
+    return {"column": churn.column}
+
+
+def _extra_analyses(config, store, accounts, table, properties, step) -> dict[str, Any]:
+    """Funnels, cohorts and the other sections, when the config asks for them."""
+    return {}

@@ -1,0 +1,180 @@
+"""Pieces every command shares: options, error display, progress, the summary."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from jalon.errors import JalonError
+from jalon.i18n import Formatter, choose_language, render_error, translations
+from jalon.i18n.labels import exclusion_reason_label, tier_label
+
+logger = logging.getLogger(__name__)
+console = Console()
+error_console = Console(stderr=True)
+EXIT_USER_ERROR = 2
+
+
+def lang_option(_) -> object:
+    return Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help=_("Language of messages and reports: fr or en (default: JALON_LANG, then the locale)."),
+            show_default=False,
+        ),
+    ]
+
+
+def config_option(_) -> object:
+    return Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            "-c",
+            help=_("Path of the project's jalon.toml (or of its folder)."),
+        ),
+    ]
+
+
+def resolve_language(lang: str | None) -> str:
+    try:
+        return choose_language(lang)
+    except ValueError as error:
+        error_console.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_USER_ERROR) from error
+
+
+@contextlib.contextmanager
+def user_errors(lang: str) -> Iterator[None]:
+    """Print jalon errors as translated messages and exit with status 2."""
+    _ = translations(lang).gettext
+    try:
+        yield
+    except JalonError as error:
+        logger.debug("command failed", exc_info=True)
+        error_console.print(f"[bold red]{_('Error')}:[/bold red] {render_error(error, lang)}")
+        raise typer.Exit(EXIT_USER_ERROR) from error
+
+
+@contextlib.contextmanager
+def progress_steps(lang: str) -> Iterator[Callable[..., None]]:
+    """Yield a callback ``step(name, done=None, total=None)`` that drives a progress bar."""
+    _ = translations(lang).gettext
+    labels = step_labels(_)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f}", style="dim"),
+        TimeElapsedColumn(),
+        console=error_console,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def step(name: str, done: int | None = None, total: int | None = None) -> None:
+            label = labels.get(name, name)
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=total or 1)
+            task = tasks[label]
+            if total:
+                progress.update(task, total=total, completed=done or 0)
+            else:
+                progress.update(task, completed=1, total=1)
+
+        yield step
+
+
+def step_labels(_) -> dict[str, str]:
+    return {
+        "generate": _("Generating the synthetic company"),
+        "load": _("Loading data into the store"),
+        "milestones": _("Computing milestones per account"),
+        "statistics": _("Computing survival statistics"),
+        "funnels": _("Computing funnels"),
+        "cohorts": _("Computing cohorts"),
+        "churn_link": _("Linking time to value and churn"),
+        "revenue": _("Computing recurring revenue"),
+        "report": _("Writing the report"),
+    }
+
+
+def print_summary(analysis, lang: str) -> None:
+    """Print the key figures of an analysis as tables."""
+    _ = translations(lang).gettext
+    fmt = Formatter(lang)
+    window = analysis.window
+    console.print(
+        _("{project}: {accounts} accounts, starts from {first} to {last}, observed until {end}.").format(
+            project=analysis.project_name,
+            accounts=fmt.integer(analysis.population.n_accounts),
+            first=fmt.date(window.first_start),
+            last=fmt.date(window.last_start),
+            end=fmt.date(window.end),
+        )
+    )
+    if analysis.synthetic:
+        console.print(f"[yellow]{_('Synthetic data: these figures describe a generated company.')}[/yellow]")
+    console.print(milestone_table(analysis, lang))
+    excluded = {**analysis.population.excluded_accounts, **analysis.population.excluded_events}
+    if excluded:
+        table = Table(title=_("Excluded rows and accounts"), title_justify="left")
+        table.add_column(_("Reason"))
+        table.add_column(_("Count"), justify="right")
+        for reason, count in excluded.items():
+            table.add_row(exclusion_reason_label(reason, _), fmt.integer(count))
+        console.print(table)
+
+
+def milestone_table(analysis, lang: str) -> Table:
+    _ = translations(lang).gettext
+    fmt = Formatter(lang)
+    table = Table(title=_("Time to value per milestone (all accounts)"), title_justify="left")
+    table.add_column(_("Milestone"))
+    table.add_column(_("Accounts"), justify="right")
+    table.add_column(_("Reached"), justify="right")
+    table.add_column(_("Churned first"), justify="right")
+    table.add_column(_("Not reached yet"), justify="right")
+    horizons = analysis.definitions.horizons
+    for days in horizons:
+        table.add_column(_("By day {days}").format(days=fmt.number(days, 0)), justify="right")
+    table.add_column(_("Median [95% CI]"), justify="right")
+    table.add_column(_("90th percentile"), justify="right")
+    for result in analysis.milestones:
+        summary = result.overall
+        shares = [fmt.percent(h.share) for h in summary.horizons]
+        table.add_row(
+            f"{result.name}\n[dim]{tier_label(result.tier, _)}[/dim]",
+            fmt.integer(summary.n_accounts),
+            fmt.integer(summary.n_reached),
+            fmt.integer(summary.n_churned_first),
+            fmt.integer(summary.n_censored),
+            *shares,
+            percentile_text(summary, 0.5, fmt, _),
+            percentile_text(summary, 0.9, fmt, _),
+        )
+    return table
+
+
+def percentile_text(summary, q: float, fmt: Formatter, _) -> str:
+    for percentile in summary.percentiles:
+        if abs(percentile.q - q) < 1e-9:
+            if percentile.days is None:
+                return _("not reached (plateau {share})").format(share=fmt.percent(summary.plateau))
+            low = fmt.days(percentile.lower) if percentile.lower is not None else "–"
+            high = fmt.days(percentile.upper) if percentile.upper is not None else _("n/a")
+            return f"{fmt.days(percentile.days)} [{low}–{high}]"
+    return "–"
+
+
+def tier_text(tier: str, _) -> str:
+    return tier_label(tier, _)

@@ -1,0 +1,115 @@
+"""The ``jalon`` command: builds the Typer app in the user's language.
+
+Help texts are translated when the app is built, so the language is read
+from ``--lang`` in the arguments (or the environment) before Typer parses
+them. Command groups live in their own modules and register themselves
+through a ``register(app, _)`` function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from jalon.i18n import choose_language, translations
+
+COMMAND_MODULES = (
+    "jalon.cli.project",
+    "jalon.cli.check",
+    "jalon.cli.revenue",
+    "jalon.cli.serve",
+    "jalon.cli.keys",
+    "jalon.cli.alerts",
+)
+logger = logging.getLogger(__name__)
+
+
+def language_from_argv(argv: Sequence[str]) -> str:
+    """Return the language named by ``--lang`` in ``argv``, else the environment's."""
+    explicit = None
+    for index, argument in enumerate(argv):
+        if argument == "--lang" and index + 1 < len(argv):
+            explicit = argv[index + 1]
+        elif argument.startswith("--lang="):
+            explicit = argument.split("=", 1)[1]
+    try:
+        return choose_language(explicit)
+    except ValueError:
+        # Typer reports the invalid choice itself, in English.
+        return choose_language(None) if not os.environ.get("JALON_LANG") else "en"
+
+
+def build_app(lang: str) -> typer.Typer:
+    """Return the Typer app with help texts in ``lang``."""
+    _ = translations(lang).gettext
+    _translate_click(_)
+    app = typer.Typer(
+        name="jalon",
+        help=_(
+            "Measure Time to Value: how long new accounts take to reach value, "
+            "who is stuck, and what it is worth."
+        ),
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode="rich",
+    )
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        module.register(app, _)
+    return app
+
+
+def _translate_click(_) -> None:
+    """Route Click's and Typer's own words (Usage, Options...) through our catalog."""
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+
+    for module in (click.core, click.decorators, click.exceptions, click.formatting):
+        module._ = _
+    try:
+        import typer.rich_utils as rich_utils
+    except ImportError:
+        return
+    for name in (
+        "ARGUMENTS_PANEL_TITLE",
+        "OPTIONS_PANEL_TITLE",
+        "COMMANDS_PANEL_TITLE",
+        "ERRORS_PANEL_TITLE",
+        "ABORTED_TEXT",
+        "RICH_HELP",
+        "DEFAULT_STRING",
+        "REQUIRED_LONG_STRING",
+    ):
+        original = getattr(rich_utils, f"_jalon_original_{name}", None) or getattr(
+            rich_utils, name, None
+        )
+        if isinstance(original, str):
+            setattr(rich_utils, f"_jalon_original_{name}", original)
+            setattr(rich_utils, name, _(original))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``jalon`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=os.environ.get("JALON_LOG_LEVEL", "WARNING").upper(),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    app = build_app(language_from_argv(argv))
+    app(args=argv, prog_name="jalon")
+
+
+if __name__ == "__main__":
+    main()
