@@ -69,6 +69,7 @@ class EngineResult:
     rows: pd.DataFrame
     account_exclusions: dict[str, int]
     event_exclusions: dict[str, int]
+    events_used: int
     end: dt.datetime
 
     def value(self, account: str, column: str) -> Any:
@@ -170,6 +171,7 @@ def run_engine(
         rows=rows,
         account_exclusions={key: int(value) for key, value in account_counts.items()},
         event_exclusions={key: int(value) for key, value in event_counts.items()},
+        events_used=int(con.execute(built.events_used.count())),
         end=end,
     )
 
