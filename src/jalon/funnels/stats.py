@@ -203,7 +203,7 @@ def time_percentile(
     """
     if len(durations) == 0 or events.sum() == 0:
         return math.nan, math.nan, math.nan
-    from jalon.survival.kaplan_meier import KaplanMeier
+    from jalon.survival import KaplanMeier
 
     fitted = KaplanMeier().fit(life_table(durations, events))
     result = fitted.percentile(quantile)
