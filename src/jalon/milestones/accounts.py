@@ -60,7 +60,7 @@ def observation_end(config: Config, events: ir.Table, execute) -> dt.datetime:
     if config.observation_end is not None:
         return config.observation_end
     latest = execute(events.ts.max())
-    if latest is None or (hasattr(latest, "__class__") and str(latest) == "NaT"):
+    if latest is None or str(latest) == "NaT":
         raise AnalysisError(
             "analysis.no_events",
             N_("The store holds no events. Run jalon load, or check events.paths in {file}."),
