@@ -45,6 +45,13 @@ DEFAULT_LANGUAGE = "en"
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGE_ENV = "JALON_LANG"
 POSIX_LOCALE_ENVS = ("LC_ALL", "LC_MESSAGES", "LANG")
+# Every catalog of a language uses these two-form gettext plural rules. Babel
+# 2.19 proposes three forms for French (CLDR adds one for millions), which
+# would leave the third form of two-form entries empty.
+PLURAL_FORMS = {
+    "en": "nplurals=2; plural=(n != 1);",
+    "fr": "nplurals=2; plural=(n > 1);",
+}
 
 
 def choose_language(explicit: str | None = None) -> str:
@@ -98,9 +105,11 @@ def merged_catalog(lang: str) -> Catalog:
     """Read every catalog file of ``lang`` into one Babel catalog.
 
     When two files translate the same msgid, the first file in name order
-    wins and the conflict is logged at WARNING.
+    wins and the conflict is logged at WARNING. The plural rules are those of
+    :data:`PLURAL_FORMS`, whatever the files' headers say.
     """
-    merged = Catalog(locale=lang, domain="jalon")
+    merged = Catalog(locale=lang, domain="jalon", fuzzy=False)
+    merged.mime_headers = [("Plural-Forms", PLURAL_FORMS[lang])]
     origin: dict[object, str] = {}
     for po_path in catalog_paths(lang):
         with po_path.open("rb") as handle:

@@ -28,24 +28,32 @@ EXCLUSION_REASONS = {
     "no_start": N_("account without a start"),
     "start_after_end": N_("start after the end of observation"),
     "not_in_accounts": N_("account missing from the accounts file"),
+    "no_milestone_start": N_("account without the milestone's own start"),
     "missing_timestamp": N_("missing timestamp"),
     "invalid_timestamp": N_("invalid timestamp"),
 }
 
 CAVEATS = {
     "few_at_risk": N_(
-        "Few accounts were still observed at the longest durations, so the "
-        "end of the curve is uncertain."
+        "Few accounts were still at risk at a reported percentile, so its "
+        "interval is wide."
     ),
     "median_not_reached": N_(
         "Fewer than half of the accounts reached the milestone within the "
         "window, so the median is not defined."
     ),
-    "no_churn_rule": N_(
-        "No churn rule is configured, so accounts that left are counted as "
-        "still observed."
+    "percentile_not_reached": N_(
+        "Some percentiles are not reached within the window, so they are not defined."
     ),
-    "small_group": N_("The group has few accounts, so its figures vary a lot."),
+    "none_reached": N_("No account reached the milestone within the window."),
+    "horizon_beyond_follow_up": N_(
+        "Some horizons lie beyond the longest observed time: the share shown "
+        "there is the last one observed."
+    ),
+    "churn_as_censoring": N_(
+        "Churned accounts are counted as still observed (Kaplan-Meier), which "
+        "overstates the share that reached the milestone."
+    ),
 }
 
 UNKNOWN_CODE = N_("{code} (no description)")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from jalon.i18n.format import Formatter
 from jalon.report.charts_grid import Bar, FunnelStep, bars, funnel_bars, heatmap
 from jalon.report.svg import (
-    DASHES,
     AXIS_COLOUR,
+    DASHES,
     GRID_COLOUR,
     PALETTE,
     Scale,
@@ -140,7 +140,9 @@ def share_curves(
     x_scale = Scale(0.0, x_end, left, right)
     y_scale = Scale(0.0, y_top, bottom, top)
 
-    ident = chart_id("curves", x_label, y_label, x_end, [_series_key(s) for s in series])
+    ident = chart_id(
+        "curves", x_label, y_label, x_end, [_series_key(s) for s in series]
+    )
     label = title or f"{y_label} / {x_label}"
     desc = "; ".join(_series_summary(item, x_end, fmt) for item in series)
     parts = [open_svg(ident, CURVE_WIDTH_PX, height, label, desc, "share-curves")]

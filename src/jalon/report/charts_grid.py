@@ -219,10 +219,13 @@ def funnel_bars(
     height = FUNNEL_ROW_PX * len(steps) + 8
     ident = chart_id("funnel", [(step.label, step.count) for step in steps])
     summary = "; ".join(
-        f"{step.label}: {fmt.integer(step.count)} ({fmt.percent(_ratio(step.count, first))})"
+        f"{step.label}: {fmt.integer(step.count)} "
+        f"({fmt.percent(_ratio(step.count, first))})"
         for step in steps
     )
-    parts = [open_svg(ident, CHART_WIDTH_PX, height, title or summary, summary, "funnel")]
+    parts = [
+        open_svg(ident, CHART_WIDTH_PX, height, title or summary, summary, "funnel")
+    ]
     scale = Scale(0.0, 1.0, left, right)
     for index, step in enumerate(steps):
         y = FUNNEL_ROW_PX * index
@@ -291,7 +294,9 @@ def bars(
     height = BAR_ROW_PX * len(items) + 8
     low, high = _bar_domain(items)
     scale = Scale(low, high, left, right)
-    ident = chart_id("bars", [(item.label, item.value, item.lower, item.upper) for item in items])
+    ident = chart_id(
+        "bars", [(item.label, item.value, item.lower, item.upper) for item in items]
+    )
     summary = "; ".join(
         f"{item.label}: {label_value(item.value) if item.value is not None else '–'}"
         for item in items

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-# Typical advance width of a 12 px sans-serif character, in pixels; used to
+# Typical advance width of a 13 px sans-serif character, in pixels; used to
 # size legends and margins without measuring text.
-CHAR_WIDTH_PX = 6.6
-FONT_SIZE_PX = 12
+CHAR_WIDTH_PX = 7.2
+FONT_SIZE_PX = 13
 # Colour-blind-safe palette (Okabe and Ito, 2008) without its yellow, which
 # is unreadable on white.
 PALETTE = (
@@ -80,7 +80,6 @@ def open_svg(
         f'<title id="{ident}-title">{esc(title)}</title>'
         f'<desc id="{ident}-desc">{esc(desc)}</desc>'
     )
-
 
 
 @dataclass(frozen=True)

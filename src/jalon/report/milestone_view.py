@@ -1,0 +1,269 @@
+"""Turn one milestone result into formatted table rows, notes and charts.
+
+The view holds only text ready for the template: every number is formatted
+here by the report's :class:`jalon.i18n.Formatter`, so the template cannot
+format a figure differently from the tables the tests check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from jalon.i18n.labels import caveat_label, tier_label
+from jalon.report.charts import CurveSeries, share_curves
+from jalon.report.text import Text
+
+# Above this many groups, a segment chart shows the largest ones only.
+MAX_CURVES_PER_CHART = 7
+MEDIAN_Q = 0.5
+AALEN_JOHANSEN = "aalen_johansen"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: the value, an optional second line, a test hook."""
+
+    field: str
+    text: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One group of one milestone: counts, shares by horizon, percentiles."""
+
+    group: str
+    segment: str
+    counts: tuple[Cell, ...]
+    shares: tuple[Cell, ...]
+    times: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class SegmentChart:
+    """The curves of one segment column, one series per value."""
+
+    segment: str
+    svg: Markup
+    note: str
+
+
+@dataclass(frozen=True)
+class MilestoneView:
+    """Everything the milestone section of the report displays."""
+
+    id: str
+    name: str
+    tier: str
+    population: str
+    chart: Markup
+    segment_charts: tuple[SegmentChart, ...]
+    horizon_headers: tuple[str, ...]
+    percentile_headers: tuple[str, ...]
+    rows: tuple[SummaryRow, ...]
+    median_note: str
+    naive_note: str
+    competing_note: str
+    caveats: tuple[str, ...]
+
+
+def milestone_view(result: Any, window_text: str, text: Text) -> MilestoneView:
+    """Build the view of a :class:`jalon.analysis.MilestoneResult`.
+
+    Parameters
+    ----------
+    result
+        The milestone result, with ``overall`` and ``by_segment`` summaries.
+    window_text
+        The formatted observation window, used in the population sentence.
+    text
+        Translations and formatter of the report language.
+    """
+    _ = text._
+    overall = result.overall
+    rows = [_summary_row(overall, "", text)]
+    for segment, summaries in result.by_segment.items():
+        rows += [_summary_row(summary, segment, text) for summary in summaries]
+    population = text.ngettext(
+        "{n} account, {window}.", "{n} accounts, {window}.", overall.n_accounts
+    ).format(n=text.fmt.integer(overall.n_accounts), window=window_text)
+    caveats = dict.fromkeys(caveat_label(code, _) for code in overall.caveats)
+    return MilestoneView(
+        id=result.id,
+        name=result.name,
+        tier=tier_label(result.tier, _),
+        population=population,
+        chart=_overall_chart(overall, result.name, text),
+        segment_charts=tuple(
+            _segment_chart(segment, summaries, result.name, text)
+            for segment, summaries in result.by_segment.items()
+        ),
+        horizon_headers=tuple(
+            _horizon_header(share.days, text) for share in overall.horizons
+        ),
+        percentile_headers=tuple(
+            _percentile_header(p.q, text) for p in overall.percentiles
+        ),
+        rows=tuple(rows),
+        median_note=_median_note(overall, text),
+        naive_note=_naive_note(overall, text),
+        competing_note=_competing_note(overall, text),
+        caveats=tuple(caveats),
+    )
+
+
+def _horizon_header(days: float, text: Text) -> str:
+    return text._("Reached by day {days}").format(
+        days=text.fmt.number(days, _digits(days))
+    )
+
+
+def _percentile_header(q: float, text: Text) -> str:
+    if q == MEDIAN_Q:
+        return text._("Median time")
+    return text._("Time for {share} to reach it").format(share=text.fmt.percent(q, 0))
+
+
+def _digits(value: float) -> int:
+    return 0 if float(value).is_integer() else 1
+
+
+def _summary_row(summary: Any, segment: str, text: Text) -> SummaryRow:
+    fmt = text.fmt
+    counts = (
+        Cell("n_accounts", fmt.integer(summary.n_accounts)),
+        Cell("n_reached", fmt.integer(summary.n_reached)),
+        Cell("n_churned_first", fmt.integer(summary.n_churned_first)),
+        Cell("n_censored", fmt.integer(summary.n_censored)),
+    )
+    shares = tuple(
+        Cell(
+            f"share_{fmt.number(share.days, _digits(share.days))}",
+            fmt.percent(share.share),
+            fmt.percent_range(share.lower, share.upper),
+        )
+        for share in summary.horizons
+    )
+    times = [_percentile_cell(p, text) for p in summary.percentiles]
+    times.append(Cell("plateau", fmt.percent(summary.plateau)))
+    times.append(Cell("naive_mean", fmt.days(summary.naive_mean_days)))
+    times.append(Cell("naive_median", fmt.days(summary.naive_median_days)))
+    return SummaryRow(
+        group=text.group_label(summary.group),
+        segment=segment,
+        counts=counts,
+        shares=shares,
+        times=tuple(times),
+    )
+
+
+def _percentile_cell(percentile: Any, text: Text) -> Cell:
+    fmt = text.fmt
+    field = f"p{round(percentile.q * 100)}"
+    if percentile.days is None:
+        if percentile.q == MEDIAN_Q:
+            message = text._("not reached by half of accounts within the window")
+        else:
+            message = text._("not reached within the window")
+        detail = ""
+        if percentile.lower is not None:
+            detail = text._("later than {days}").format(days=fmt.days(percentile.lower))
+        return Cell(field, message.format(share=fmt.percent(percentile.q, 0)), detail)
+    detail = fmt.days_range(percentile.lower, percentile.upper)
+    return Cell(field, fmt.days(percentile.days), detail)
+
+
+def _median_note(summary: Any, text: Text) -> str:
+    median = next((p for p in summary.percentiles if p.q == MEDIAN_Q), None)
+    if median is None or median.days is not None:
+        return ""
+    return text._(
+        "Not reached by half of accounts within the window: by its end, "
+        "{plateau} of accounts had reached this milestone, so the median time "
+        "is not defined and the plateau is shown instead."
+    ).format(plateau=text.fmt.percent(summary.plateau))
+
+
+def _naive_note(summary: Any, text: Text) -> str:
+    if summary.naive_mean_days is None:
+        return ""
+    fmt = text.fmt
+    return text._(
+        "Over the accounts that reached the milestone only, the mean is {mean} "
+        "and the median {median}. These naive figures mislead: they leave out "
+        "the accounts that have not reached it yet ({censored}) and those that "
+        "churned first ({churned}), so they usually understate the time to value."
+    ).format(
+        mean=fmt.days(summary.naive_mean_days),
+        median=fmt.days(summary.naive_median_days),
+        censored=fmt.integer(summary.n_censored),
+        churned=fmt.integer(summary.n_churned_first),
+    )
+
+
+def _competing_note(summary: Any, text: Text) -> str:
+    if summary.n_churned_first == 0 or not summary.horizons:
+        return ""
+    share = summary.horizons[-1]
+    km = next((item for item in summary.km_horizons if item.days == share.days), None)
+    if share.method != AALEN_JOHANSEN or km is None:
+        return ""
+    fmt = text.fmt
+    return text._(
+        "Churn before the milestone is a competing risk. Counting churned "
+        "accounts as if they were still observed (one minus Kaplan-Meier) would "
+        "give {km} by day {days} instead of {share}."
+    ).format(
+        km=fmt.percent(km.share),
+        days=fmt.number(share.days, _digits(share.days)),
+        share=fmt.percent(share.share),
+    )
+
+
+def _overall_chart(summary: Any, name: str, text: Text) -> Markup:
+    _ = text._
+    series = [CurveSeries.from_frame(text.group_label(summary.group), summary.curve)]
+    if summary.churn_curve is not None and summary.n_churned_first > 0:
+        series.append(
+            CurveSeries.from_frame(_("Churned before reaching it"), summary.churn_curve)
+        )
+    return Markup(
+        share_curves(
+            series,
+            _("Days since the start"),
+            _("Share of accounts"),
+            title=_("{milestone}: share of accounts that reached it by day").format(
+                milestone=name
+            ),
+            formatter=text.fmt,
+        )
+    )
+
+
+def _segment_chart(
+    segment: str, summaries: Sequence[Any], name: str, text: Text
+) -> SegmentChart:
+    _ = text._
+    shown = sorted(summaries, key=lambda item: (-item.n_accounts, str(item.group)))
+    shown = shown[:MAX_CURVES_PER_CHART]
+    note = ""
+    if len(summaries) > MAX_CURVES_PER_CHART:
+        note = _("The chart shows the {shown} largest of {total} groups.").format(
+            shown=len(shown), total=len(summaries)
+        )
+    series = [
+        CurveSeries.from_frame(text.group_label(item.group), item.curve)
+        for item in shown
+    ]
+    svg = share_curves(
+        series,
+        _("Days since the start"),
+        _("Share of accounts"),
+        title=_("{milestone} by {segment}").format(milestone=name, segment=segment),
+        formatter=text.fmt,
+    )
+    return SegmentChart(segment=segment, svg=Markup(svg), note=note)
