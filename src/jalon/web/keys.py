@@ -206,15 +206,21 @@ def _parse_key_id(text: str) -> str | None:
 
 
 def _unauthorized(reason: str) -> ApiError:
+    """Return the 401 error; ``reason`` goes to the log only, not to the client."""
+    logger.debug("rejected a request: %s", reason)
+    if reason == "revoked key":
+        return ApiError(
+            "api.revoked_key",
+            N_("This API key was revoked: create a new one with 'jalon keys create'."),
+            status=401,
+        )
     return ApiError(
         "api.unauthorized",
         N_(
-            "Missing or invalid API key ({reason}): send a key created with"
-            " 'jalon keys create' as the HTTP basic auth user name or as a"
-            " bearer token."
+            "Missing or invalid API key: send a key created with 'jalon keys create'"
+            " as the HTTP basic auth user name or as a bearer token."
         ),
         status=401,
-        reason=reason,
     )
 
 

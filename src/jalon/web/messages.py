@@ -43,6 +43,15 @@ ACCOUNT_CONTEXT_KEYS = ("groupId", "group_id")
 ACCOUNT_PROPERTY_KEYS = ("account_id", "groupId")
 CONTENT_ID_PREFIX = "sha256:"
 TIMESTAMP_TEXT_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+NOT_OBJECT = N_("{path} has the value {value}, which is not a JSON object.")
+# Message of each pydantic error type that means "wrong JSON type".
+WRONG_TYPE_TEMPLATES = {
+    "string_type": N_("{path} has the value {value}, which is not a string."),
+    "list_type": N_("{path} has the value {value}, which is not a JSON array."),
+    "dict_type": NOT_OBJECT,
+    "model_type": NOT_OBJECT,
+    "model_attributes_type": NOT_OBJECT,
+}
 
 
 class _Message(BaseModel):
@@ -205,21 +214,9 @@ def validation_error(error: ValidationError, prefix: tuple[Any, ...] = ()) -> Ap
             value=preview(tag),
             allowed=", ".join(MESSAGE_TYPES),
         )
-    expected = {
-        "string_type": "a string",
-        "dict_type": "a JSON object",
-        "model_type": "a JSON object",
-        "model_attributes_type": "a JSON object",
-        "list_type": "a JSON array",
-    }.get(kind)
-    if expected is not None:
-        return ApiError(
-            "api.wrong_type",
-            N_("{path} has the value {value}, which is not {expected}."),
-            path=path,
-            value=preview(value),
-            expected=expected,
-        )
+    template = WRONG_TYPE_TEMPLATES.get(kind)
+    if template is not None:
+        return ApiError("api.wrong_type", template, path=path, value=preview(value))
     return ApiError(
         "api.invalid_value",
         N_("{path} has the invalid value {value}: {reason}."),
@@ -332,10 +329,9 @@ def _account_from(container: dict[str, Any] | None, keys: tuple[str, ...], path:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ApiError(
                 "api.wrong_type",
-                N_("{path} has the value {value}, which is not {expected}."),
+                WRONG_TYPE_TEMPLATES["string_type"],
                 path=f"{path}{key}",
                 value=preview(value),
-                expected="a string",
             )
         return _check_text(str(value), f"{path}{key}")
     return None
