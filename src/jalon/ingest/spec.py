@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jalon.errors import ConfigError, N_
+from jalon.errors import N_, ConfigError
 
 FORMATS = ("auto", "csv", "parquet", "jsonl", "excel")
 PRESETS = ("generic", "mixpanel", "amplitude", "posthog")
@@ -100,7 +100,7 @@ def _check_choice(path: str, value: str, allowed: tuple[str, ...]) -> None:
 
 def _check_delimiter(path: str, value: str | None) -> None:
     if value is not None and (not isinstance(value, str) or len(value) != 1):
-        _invalid(path, value, "a single character such as \",\" or \";\"")
+        _invalid(path, value, 'a single character such as "," or ";"')
 
 
 def _invalid(path: str, value: object, allowed: str) -> None:

@@ -1,0 +1,6 @@
+"""The DuckDB store that holds loaded events and accounts."""
+
+from jalon.store.schema import property_column
+from jalon.store.store import Store
+
+__all__ = ["Store", "property_column"]

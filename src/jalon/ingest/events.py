@@ -1,0 +1,322 @@
+"""Loading one events file into the store, in one transaction.
+
+Steps: stage the file in a temporary table (id, event and timestamp columns
+converted, each row marked with the reason it is left out, if any), stop on
+the first unreadable timestamp, then append the kept rows to ``events`` and
+the counts by reason to ``_exclusions``.
+
+Exclusion reasons: ``missing_account_id``, ``missing_event``,
+``missing_timestamp`` (a blank timestamp cell) and ``duplicate``. A row is a
+duplicate when its ``event_id`` (if one is mapped) was already seen in the
+file or the store, or, with ``deduplicate`` on, when every column (fields
+and properties) equals an earlier row of the file or a stored row.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+
+from jalon.ingest import problems
+from jalon.ingest.columns import EventMapping, Property, stored_value_sql, text_sql
+from jalon.ingest.readers import Source, translate_error
+from jalon.ingest.spec import EventSource
+from jalon.ingest.timestamps import is_blank_sql, timestamp_sql
+from jalon.store import schema
+from jalon.store.schema import quote_identifier
+
+logger = logging.getLogger(__name__)
+
+STAGE = "_jalon_stage"
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    """Rows read, rows loaded and rows left out by reason for one file."""
+
+    rows_read: int
+    rows_loaded: int
+    excluded: dict[str, int]
+
+
+def load_events(
+    raw: duckdb.DuckDBPyConnection,
+    source: Source,
+    mapping: EventMapping,
+    spec: EventSource,
+    file_id: int,
+    timezone: str,
+) -> LoadCounts:
+    """Append the rows of ``source`` to ``events``; the caller owns the transaction.
+
+    Raises
+    ------
+    InputError
+        For a row the reader cannot parse or a timestamp that cannot be read.
+    RetryWithFullSample
+        When DuckDB's CSV type guess fails on a later row.
+    """
+    property_types = _prepare_property_columns(raw, mapping.properties)
+    zone = mapping.timestamp_zone or timezone
+    try:
+        raw.execute(_stage_sql(raw, source, mapping, spec, property_types, zone))
+    except duckdb.Error as error:
+        raise translate_error(
+            error, source.file, "events", source.delimiter, source.header
+        ) from error
+
+    try:
+        _check_timestamps(raw, source, mapping, spec)
+        excluded = _record_exclusions(raw, source, file_id)
+        rows_read, rows_loaded = _insert_rows(raw, mapping, property_types, file_id)
+    finally:
+        raw.execute(f"DROP TABLE IF EXISTS temp.{STAGE}")
+    return LoadCounts(rows_read, rows_loaded, excluded)
+
+
+def _prepare_property_columns(
+    raw: duckdb.DuckDBPyConnection, properties: tuple[Property, ...]
+) -> dict[str, str]:
+    """Add or widen ``p_*`` columns of ``events``; return each column's store type."""
+    existing = schema.table_columns(raw, schema.EVENTS)
+    types: dict[str, str] = {}
+    for prop in properties:
+        quoted = quote_identifier(prop.column_name)
+        current = existing.get(prop.column_name)
+        if current is None:
+            raw.execute(f"ALTER TABLE {schema.EVENTS} ADD COLUMN {quoted} {prop.type}")
+            target = prop.type
+        else:
+            target = schema.widened_type(current, prop.type)
+            if target != current:
+                logger.warning(
+                    "property %s holds %s values in this file and %s before: "
+                    "column %s becomes %s",
+                    prop.name,
+                    prop.type,
+                    current,
+                    prop.column_name,
+                    target,
+                )
+                raw.execute(
+                    f"ALTER TABLE {schema.EVENTS} ALTER COLUMN {quoted} SET DATA TYPE {target}"
+                )
+        existing[prop.column_name] = target
+        types[prop.column_name] = target
+        _register_property(raw, prop.name, prop.column_name, target)
+    return types
+
+
+def _register_property(
+    raw: duckdb.DuckDBPyConnection, name: str, column_name: str, column_type: str
+) -> None:
+    raw.execute(f"DELETE FROM {schema.PROPERTIES} WHERE name = ?", [name])
+    raw.execute(
+        f"INSERT INTO {schema.PROPERTIES} VALUES (?, ?, ?)",
+        [name, column_name, column_type],
+    )
+    raw.execute(
+        f"UPDATE {schema.PROPERTIES} SET type = ? WHERE column_name = ?",
+        [column_type, column_name],
+    )
+
+
+def _stage_sql(
+    raw: duckdb.DuckDBPyConnection,
+    source: Source,
+    mapping: EventMapping,
+    spec: EventSource,
+    property_types: dict[str, str],
+    zone: str,
+) -> str:
+    ts_column = mapping.timestamp
+    selected = [
+        "row_number() OVER () AS _row",
+        f"{text_sql(mapping.account_id)} AS account_id",
+        f"{text_sql(mapping.user_id)} AS user_id"
+        if mapping.user_id
+        else "NULL::VARCHAR AS user_id",
+        f"{text_sql(mapping.event)} AS event",
+        f"{timestamp_sql(ts_column.sql, ts_column.type, spec.timestamp_format, zone)} AS ts",
+        f"{text_sql(mapping.event_id)} AS event_id"
+        if mapping.event_id
+        else "NULL::VARCHAR AS event_id",
+        f"CAST({ts_column.sql} AS VARCHAR) AS _ts_text",
+        f"{is_blank_sql(ts_column.sql)} AS _ts_blank",
+    ]
+    for prop in mapping.properties:
+        value = stored_value_sql(prop.source, property_types[prop.column_name])
+        selected.append(f"{value} AS {quote_identifier(prop.column_name)}")
+
+    reason = _reason_sql(raw, mapping, spec, property_types)
+    return (
+        f"CREATE TEMP TABLE {STAGE} AS "
+        f"WITH src AS (SELECT {', '.join(selected)} FROM {source.from_sql}), "
+        f"ranked AS (SELECT src.*, {_rank_sql(mapping, spec, property_types)} FROM src) "
+        f"SELECT ranked.*, {reason} AS _reason FROM ranked"
+    )
+
+
+def _rank_sql(
+    mapping: EventMapping, spec: EventSource, property_types: dict[str, str]
+) -> str:
+    ranks = []
+    if mapping.event_id is not None:
+        ranks.append(
+            "row_number() OVER (PARTITION BY event_id ORDER BY _row) AS _id_rank"
+        )
+    else:
+        ranks.append("1 AS _id_rank")
+    if spec.deduplicate:
+        keys = ["account_id", "user_id", "event", "ts", "event_id"]
+        keys += [quote_identifier(column) for column in property_types]
+        ranks.append(
+            f"row_number() OVER (PARTITION BY {', '.join(keys)} ORDER BY _row) AS _exact_rank"
+        )
+    else:
+        ranks.append("1 AS _exact_rank")
+    return ", ".join(ranks)
+
+
+def _reason_sql(
+    raw: duckdb.DuckDBPyConnection,
+    mapping: EventMapping,
+    spec: EventSource,
+    property_types: dict[str, str],
+) -> str:
+    duplicate_checks = []
+    if mapping.event_id is not None:
+        duplicate_checks.append("(ranked.event_id IS NOT NULL AND _id_rank > 1)")
+    if spec.deduplicate:
+        duplicate_checks.append("_exact_rank > 1")
+
+    stored_rows = schema.fetch_row(raw, f"SELECT count(*) FROM {schema.EVENTS}")[0]
+    if stored_rows:
+        if mapping.event_id is not None:
+            duplicate_checks.append(
+                f"(ranked.event_id IS NOT NULL AND EXISTS (SELECT 1 FROM {schema.EVENTS} e "
+                "WHERE e.event_id = ranked.event_id))"
+            )
+        if spec.deduplicate:
+            duplicate_checks.append(_stored_exact_sql(raw, property_types))
+
+    duplicate = " OR ".join(duplicate_checks) if duplicate_checks else "false"
+    return (
+        "CASE WHEN account_id IS NULL THEN 'missing_account_id' "
+        "WHEN event IS NULL THEN 'missing_event' "
+        "WHEN _ts_blank THEN 'missing_timestamp' "
+        "WHEN ts IS NULL THEN NULL "
+        f"WHEN {duplicate} THEN 'duplicate' END"
+    )
+
+
+def _stored_exact_sql(
+    raw: duckdb.DuckDBPyConnection, property_types: dict[str, str]
+) -> str:
+    """Return an EXISTS test: a stored event equal to the staged row in every column."""
+    stored_columns = [
+        name
+        for name in schema.table_columns(raw, schema.EVENTS)
+        if name.startswith("p_")
+    ]
+    conditions = [
+        "e.account_id = ranked.account_id",
+        "e.event = ranked.event",
+        "e.ts = ranked.ts",
+        "e.user_id IS NOT DISTINCT FROM ranked.user_id",
+        "e.event_id IS NOT DISTINCT FROM ranked.event_id",
+    ]
+    for column in stored_columns:
+        quoted = quote_identifier(column)
+        if column in property_types:
+            conditions.append(f"e.{quoted} IS NOT DISTINCT FROM ranked.{quoted}")
+        else:
+            conditions.append(f"e.{quoted} IS NULL")
+    return f"EXISTS (SELECT 1 FROM {schema.EVENTS} e WHERE {' AND '.join(conditions)})"
+
+
+def _check_timestamps(
+    raw: duckdb.DuckDBPyConnection,
+    source: Source,
+    mapping: EventMapping,
+    spec: EventSource,
+) -> None:
+    bad = schema.fetch_row(
+        raw,
+        f"SELECT _row, _ts_text FROM {STAGE} WHERE ts IS NULL AND NOT _ts_blank "
+        "ORDER BY _row LIMIT 1",
+    )
+    if bad is None:
+        return
+    raise problems.bad_timestamp(
+        str(source.file.path),
+        int(bad[0]) + source.header_rows,
+        mapping.timestamp.name,
+        bad[1],
+        spec.timestamp_format,
+        "events.timestamp_format",
+    )
+
+
+def _record_exclusions(
+    raw: duckdb.DuckDBPyConnection, source: Source, file_id: int
+) -> dict[str, int]:
+    example = (
+        "concat_ws(', ', 'account_id=' || coalesce(account_id, ''), "
+        "'event=' || coalesce(event, ''), 'timestamp=' || coalesce(_ts_text, ''), "
+        "CASE WHEN event_id IS NOT NULL THEN 'event_id=' || event_id END)"
+    )
+    raw.execute(
+        f"INSERT INTO {schema.EXCLUSIONS} "
+        f"SELECT {file_id}, _reason, count(*), min(_row) + {source.header_rows}, "
+        f"arg_min({example}, _row) FROM {STAGE} WHERE _reason IS NOT NULL "
+        "GROUP BY _reason ORDER BY _reason"
+    )
+    rows = raw.execute(
+        f"SELECT _reason, count(*) FROM {STAGE} WHERE _reason IS NOT NULL "
+        "GROUP BY _reason ORDER BY _reason"
+    ).fetchall()
+    return {reason: int(count) for reason, count in rows}
+
+
+def _insert_rows(
+    raw: duckdb.DuckDBPyConnection,
+    mapping: EventMapping,
+    property_types: dict[str, str],
+    file_id: int,
+) -> tuple[int, int]:
+    seq_base = schema.fetch_row(
+        raw, f"SELECT coalesce(max(_seq), 0) FROM {schema.EVENTS}"
+    )[0]
+    properties = [quote_identifier(column) for column in property_types]
+    target = ", ".join(list(schema.EVENT_BASE_COLUMNS) + properties)
+    values = ", ".join(
+        [
+            "account_id",
+            "user_id",
+            "event",
+            "ts",
+            "event_id",
+            f"{int(seq_base)} + _row",
+            str(file_id),
+            "_row",
+        ]
+        + properties
+    )
+    raw.execute(
+        f"INSERT INTO {schema.EVENTS} ({target}) "
+        f"SELECT {values} FROM {STAGE} WHERE _reason IS NULL"
+    )
+    rows_read, rows_loaded = schema.fetch_row(
+        raw, f"SELECT count(*), count(*) FILTER (WHERE _reason IS NULL) FROM {STAGE}"
+    )
+    return int(rows_read), int(rows_loaded)
+
+
+def describe_reason_counts(excluded: dict[str, int]) -> str:
+    """Return ``"reason=count, ..."`` for logs, or ``"none"``."""
+    if not excluded:
+        return "none"
+    return ", ".join(f"{reason}={count}" for reason, count in sorted(excluded.items()))

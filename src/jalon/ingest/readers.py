@@ -1,0 +1,463 @@
+"""Readers: one DuckDB table function per format, with flattened columns.
+
+Each reader returns a :class:`Source`: the SQL ``FROM`` item that streams the
+file (``read_csv``, ``read_parquet``, ``read_json``, or a registered frame
+for Excel) and its columns by the name users write in jalon.toml. Nested
+JSON and Parquet structs are flattened to dotted paths, so
+``{"properties": {"plan": "pro"}}`` gives the column ``properties.plan``.
+Values of mixed JSON types are read as text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gzip
+import io
+import logging
+import re
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from jalon.errors import N_, ConfigError
+from jalon.ingest import problems
+from jalon.ingest.files import DataFile
+from jalon.store.schema import quote_identifier, quote_literal
+
+logger = logging.getLogger(__name__)
+
+#: Delimiters tried when none is configured, in order of preference on ties.
+CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
+#: Encodings DuckDB's CSV reader decodes itself, by Python codec name.
+NATIVE_CSV_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "iso8859-1": "latin-1"}
+#: Rows DuckDB samples to choose CSV column types before a full-file retry.
+DEFAULT_SAMPLE_ROWS = 20_480
+#: Size of the chunks written when re-encoding a file to UTF-8, characters.
+TRANSCODE_CHUNK_CHARS = 1024 * 1024
+
+_LINE_PATTERN = re.compile(r"(?:on Line|in line|line):? (\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A readable value of the source: its config name, SQL and DuckDB type."""
+
+    name: str
+    sql: str
+    type: str
+
+
+@dataclass
+class Source:
+    """An opened data file, ready to be selected from."""
+
+    file: DataFile
+    from_sql: str
+    columns: dict[str, Column]
+    header_rows: int
+    section: str
+    delimiter: str | None = None
+    header: tuple[str, ...] = ()
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Release registered frames and temporary files."""
+        for cleanup in reversed(self.cleanups):
+            cleanup()
+        self.cleanups.clear()
+
+
+class RetryWithFullSample(Exception):
+    """DuckDB guessed a CSV column type from a sample that later rows contradict."""
+
+
+def open_source(
+    con: duckdb.DuckDBPyConnection,
+    data_file: DataFile,
+    section: str,
+    delimiter: str | None,
+    encoding: str,
+    text_columns: Iterable[str] = (),
+    full_sample: bool = False,
+) -> Source:
+    """Open ``data_file`` for reading through DuckDB.
+
+    Parameters
+    ----------
+    con
+        The DuckDB connection that will run the query.
+    data_file
+        The file with its detected format and compression.
+    section
+        ``"events"`` or ``"accounts"``: the jalon.toml section named in errors.
+    delimiter, encoding
+        CSV options from the config; ``delimiter=None`` guesses it from the header.
+    text_columns
+        CSV columns to read as text whatever their content (ids, timestamps).
+    full_sample
+        Let DuckDB scan the whole CSV file to choose column types.
+    """
+    source_path = data_file.path
+    cleanups: list[Callable[[], None]] = []
+    codec = _codec_name(encoding, section)
+    if data_file.format in ("csv", "jsonl") and codec not in _native_codecs(
+        data_file.format
+    ):
+        source_path = _transcode_to_utf8(data_file, encoding, section)
+        cleanups.append(lambda: source_path.unlink(missing_ok=True))
+        codec = "utf-8"
+        data_file = DataFile(data_file.path, data_file.format, data_file.compression)
+        compression = None
+    else:
+        compression = data_file.compression
+
+    try:
+        if data_file.format == "csv":
+            source = _open_csv(
+                con,
+                data_file,
+                source_path,
+                compression,
+                section,
+                delimiter,
+                codec,
+                set(text_columns),
+                full_sample,
+            )
+        elif data_file.format == "jsonl":
+            source = _open_json(con, data_file, source_path, compression, section)
+        elif data_file.format == "parquet":
+            source = _open_parquet(con, data_file, section)
+        elif data_file.format == "excel":
+            source = _open_excel(con, data_file, section)
+        else:
+            raise problems.unknown_format(str(data_file.path), section)
+    except BaseException:
+        for cleanup in cleanups:
+            cleanup()
+        raise
+    source.cleanups.extend(cleanups)
+    return source
+
+
+def _codec_name(encoding: str, section: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError as error:
+        raise ConfigError(
+            "config.invalid_value",
+            N_("Invalid value at {path}: {value}. Expected {allowed}."),
+            path=f"{section}.encoding",
+            value=encoding,
+            allowed='an encoding name such as "utf-8", "latin-1" or "cp1252"',
+        ) from error
+
+
+def _native_codecs(file_format: str) -> tuple[str, ...]:
+    if file_format == "csv":
+        return tuple(NATIVE_CSV_ENCODINGS)
+    return ("utf-8",)
+
+
+def _transcode_to_utf8(data_file: DataFile, encoding: str, section: str) -> Path:
+    """Re-encode a file DuckDB cannot decode into a temporary UTF-8 file."""
+    target = Path(tempfile.gettempdir()) / f"jalon-{uuid.uuid4().hex}.utf8"
+    logger.info(
+        "re-encoding %s from %s to UTF-8 in %s", data_file.path, encoding, target
+    )
+    opener = gzip.open if data_file.compression == "gzip" else open
+    line_number = 0
+    try:
+        with (
+            opener(data_file.path, "rb") as raw,
+            target.open("w", encoding="utf-8") as out,
+        ):
+            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+            for line_number, line in enumerate(text, start=1):
+                out.write(line)
+    except UnicodeDecodeError as error:
+        target.unlink(missing_ok=True)
+        snippet = error.object[max(0, error.start - 20) : error.end + 20]
+        raise problems.bad_encoding(
+            str(data_file.path), line_number + 1, "?", repr(snippet), encoding, section
+        ) from error
+    return target
+
+
+def _open_csv(
+    con: duckdb.DuckDBPyConnection,
+    data_file: DataFile,
+    source_path: Path,
+    compression: str | None,
+    section: str,
+    delimiter: str | None,
+    codec: str,
+    text_columns: set[str],
+    full_sample: bool,
+) -> Source:
+    header_line = _read_header_line(data_file, source_path, compression, codec, section)
+    used = delimiter or _guess_delimiter(header_line)
+    names = next(csv.reader([header_line], delimiter=used, quotechar='"'))
+    _check_header(str(data_file.path), header_line, names, used, section)
+
+    options = {
+        "delim": quote_literal(used),
+        "quote": "'\"'",
+        "escape": "'\"'",
+        "header": "true",
+        "encoding": quote_literal(NATIVE_CSV_ENCODINGS.get(codec, "utf-8")),
+        "compression": quote_literal(compression or "none"),
+        "sample_size": "-1" if full_sample else str(DEFAULT_SAMPLE_ROWS),
+    }
+    forced = [name for name in names if name in text_columns]
+    if forced:
+        pairs = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in forced)
+        options["types"] = "{" + pairs + "}"
+    rendered = ", ".join(f"{key} = {value}" for key, value in options.items())
+    from_sql = f"read_csv({quote_literal(str(source_path))}, {rendered})"
+    columns = _describe(con, from_sql, data_file, section)
+    return Source(
+        data_file,
+        from_sql,
+        columns,
+        header_rows=1,
+        section=section,
+        delimiter=used,
+        header=tuple(names),
+    )
+
+
+def _read_header_line(
+    data_file: DataFile,
+    source_path: Path,
+    compression: str | None,
+    codec: str,
+    section: str,
+) -> str:
+    opener = gzip.open if compression == "gzip" else open
+    python_codec = "utf-8-sig" if codec == "utf-8" else codec
+    with opener(source_path, "rb") as raw:
+        first = raw.readline()
+    try:
+        line = first.decode(python_codec)
+    except UnicodeDecodeError as error:
+        snippet = first[max(0, error.start - 20) : error.end + 20]
+        raise problems.bad_encoding(
+            str(data_file.path), 1, "?", repr(snippet), codec, section
+        ) from error
+    line = line.rstrip("\r\n")
+    if not line.strip():
+        raise problems.empty_file(str(data_file.path))
+    return line
+
+
+def _guess_delimiter(header_line: str) -> str:
+    unquoted = re.sub(r'"[^"]*"', "", header_line)
+    counts = [
+        (unquoted.count(candidate), candidate) for candidate in CANDIDATE_DELIMITERS
+    ]
+    best_count = max(count for count, _ in counts)
+    if best_count == 0:
+        return ","
+    return next(candidate for count, candidate in counts if count == best_count)
+
+
+def _check_header(
+    file: str, header_line: str, names: list[str], used: str, section: str
+) -> None:
+    if len(names) == 1:
+        others = [c for c in CANDIDATE_DELIMITERS if c != used and c in names[0]]
+        if others:
+            found = max(others, key=names[0].count)
+            raise problems.wrong_delimiter(file, header_line, used, found, section)
+
+    seen: dict[str, str] = {}
+    for name in names:
+        folded = name.casefold()
+        if folded in seen:
+            raise problems.duplicate_column(file, name)
+        seen[folded] = name
+
+
+def _open_json(
+    con: duckdb.DuckDBPyConnection,
+    data_file: DataFile,
+    source_path: Path,
+    compression: str | None,
+    section: str,
+) -> Source:
+    layout = (
+        "array"
+        if _starts_with_bracket(source_path, compression)
+        else "newline_delimited"
+    )
+    # NOTE: sample_size = -1 scans the whole file to infer the schema, which
+    # costs a second pass but keeps keys that first appear late in the file.
+    from_sql = (
+        f"read_json({quote_literal(str(source_path))}, format = {quote_literal(layout)}, "
+        f"compression = {quote_literal(compression or 'none')}, sample_size = -1, "
+        "map_inference_threshold = -1)"
+    )
+    columns = _describe(con, from_sql, data_file, section)
+    return Source(data_file, from_sql, columns, header_rows=0, section=section)
+
+
+def _starts_with_bracket(path: Path, compression: str | None) -> bool:
+    opener = gzip.open if compression == "gzip" else open
+    with opener(path, "rb") as handle:
+        head = handle.read(4096)
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"[")
+
+
+def _open_parquet(
+    con: duckdb.DuckDBPyConnection, data_file: DataFile, section: str
+) -> Source:
+    from_sql = f"read_parquet({quote_literal(str(data_file.path))})"
+    columns = _describe(con, from_sql, data_file, section)
+    return Source(data_file, from_sql, columns, header_rows=0, section=section)
+
+
+def _open_excel(
+    con: duckdb.DuckDBPyConnection, data_file: DataFile, section: str
+) -> Source:
+    # NOTE: Excel sheets are read whole into pandas (openpyxl); a sheet holds at
+    # most 1,048,576 rows, so this is bounded, but it is the only reader that
+    # does not stream.
+    try:
+        frame = pd.read_excel(
+            data_file.path, engine="openpyxl", header=None, dtype=object
+        )
+    except (ValueError, OSError, KeyError) as error:
+        raise problems.unreadable(str(data_file.path), str(error), section) from error
+    if frame.empty:
+        raise problems.empty_file(str(data_file.path))
+
+    names = ["" if pd.isna(value) else str(value) for value in frame.iloc[0]]
+    _check_header(str(data_file.path), ",".join(names), names, ",", section)
+    body = frame.iloc[1:].reset_index(drop=True)
+    body.columns = names
+    body = body.apply(_typed_column)
+
+    view = f"_jalon_excel_{uuid.uuid4().hex}"
+    con.register(view, body)
+    columns = _describe(con, quote_identifier(view), data_file, section)
+    source = Source(
+        data_file, quote_identifier(view), columns, header_rows=1, section=section
+    )
+    source.cleanups.append(lambda: con.unregister(view))
+    return source
+
+
+def _typed_column(values: pd.Series) -> pd.Series:
+    """Type an Excel column: numbers, datetimes or booleans when uniform, else text."""
+    present = values.dropna()
+    if present.empty:
+        return values.astype("string")
+    kinds = {type(value) for value in present}
+    if kinds <= {int}:
+        return values.astype("Int64")
+    if kinds <= {int, float}:
+        return values.astype("Float64")
+    if kinds <= {bool}:
+        return values.astype("boolean")
+    if kinds <= {pd.Timestamp, dt.datetime}:
+        return pd.to_datetime(values).dt.floor("us")
+    return values.map(lambda value: None if pd.isna(value) else str(value)).astype(
+        "string"
+    )
+
+
+def _describe(
+    con: duckdb.DuckDBPyConnection, from_sql: str, data_file: DataFile, section: str
+) -> dict[str, Column]:
+    try:
+        relation = con.sql(f"SELECT * FROM {from_sql}")
+        names, types = relation.columns, relation.types
+    except duckdb.Error as error:
+        raise translate_error(error, data_file, section) from error
+    columns: dict[str, Column] = {}
+    for name, engine_type in zip(names, types, strict=True):
+        _flatten(name, quote_identifier(name), engine_type, columns)
+    return columns
+
+
+def _flatten(name: str, sql: str, engine_type: object, out: dict[str, Column]) -> None:
+    type_text = str(engine_type)
+    if getattr(engine_type, "id", "") == "struct":
+        for child_name, child_type in engine_type.children:  # type: ignore[attr-defined]
+            child_sql = f"struct_extract({sql}, {quote_literal(child_name)})"
+            _flatten(f"{name}.{child_name}", child_sql, child_type, out)
+        return
+    if type_text == "JSON":
+        out[name] = Column(name, f"json_extract_string({sql}, '$')", "VARCHAR")
+        return
+    out[name] = Column(name, sql, type_text)
+
+
+def translate_error(
+    error: Exception,
+    data_file: DataFile,
+    section: str,
+    delimiter: str | None = None,
+    header: tuple[str, ...] = (),
+) -> Exception:
+    """Turn a DuckDB reader error into an :class:`InputError` naming the row.
+
+    Returns :class:`RetryWithFullSample` for a CSV type guess that later rows
+    contradict, so that the caller can read the file again with full sampling.
+    """
+    message = str(error)
+    file = str(data_file.path)
+    line_match = _LINE_PATTERN.search(message)
+    line = int(line_match.group(1)) if line_match else None
+    first_line = message.splitlines()[0] if message else type(error).__name__
+
+    if "Invalid unicode" in message or "not utf-8 encoded" in message:
+        raw_line = _raw_line(data_file, line) if line else b""
+        column, value = _locate_invalid_bytes(raw_line, delimiter, header)
+        return problems.bad_encoding(file, line or 0, column, value, "utf-8", section)
+    if data_file.format == "csv" and (
+        "Could not convert" in message or "Conversion Error" in message
+    ):
+        return RetryWithFullSample(message)
+    if data_file.format in ("csv", "jsonl") and line is not None:
+        return problems.bad_row(file, line, first_line, section)
+    return problems.unreadable(file, first_line, section)
+
+
+def _raw_line(data_file: DataFile, line: int) -> bytes:
+    """Return line ``line`` (1-based) of the file as bytes, without its newline."""
+    opener = gzip.open if data_file.compression == "gzip" else open
+    with opener(data_file.path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == line:
+                return raw.rstrip(b"\r\n")
+    return b""
+
+
+def _locate_invalid_bytes(
+    raw_line: bytes, delimiter: str | None, header: tuple[str, ...]
+) -> tuple[str, str]:
+    """Return the column and the field text holding the first invalid UTF-8 byte."""
+    try:
+        raw_line.decode("utf-8")
+        return "?", raw_line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        start = error.start
+    text = raw_line.decode("utf-8", errors="backslashreplace")
+    if not delimiter:
+        return "?", text
+    # Count delimiters before the bad byte; quoted delimiters are rare in the
+    # columns such bytes appear in, so this index is a close estimate.
+    index = raw_line[:start].count(delimiter.encode())
+    fields = text.split(delimiter)
+    column = header[index] if index < len(header) else str(index + 1)
+    value = fields[index] if index < len(fields) else text
+    return column, value
