@@ -32,6 +32,7 @@ from jalon.milestones.spec import (
     parse_duration,
     parse_milestone,
     positive_int,
+    uses_users,
 )
 
 __all__ = [
@@ -185,6 +186,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     observation = _table(raw, "observation")
     check_keys(observation, ("end", "horizons"), "observation")
     milestones = _parse_milestones(raw, tuple(starts))
+    _check_user_column(milestones, events)
     store = project.get("store", DEFAULT_STORE)
     return Config(
         path=path,
@@ -597,6 +599,22 @@ def _parse_milestones(raw: dict, starts: tuple[str, ...]) -> tuple[MilestoneSpec
             )
         seen.add(milestone.id)
     return milestones
+
+
+def _check_user_column(milestones: tuple[MilestoneSpec, ...], events: EventSource) -> None:
+    if events.columns.user_id or events.preset != "generic":
+        return
+    for index, milestone in enumerate(milestones):
+        if uses_users(milestone.condition):
+            raise config_error(
+                "config.users_need_user_id",
+                N_(
+                    "{path} counts distinct users (value {value}), but events.columns.user_id "
+                    "is not set. Name the column of your events file that holds the user id."
+                ),
+                f"milestones[{index}].users",
+                milestone.id,
+            )
 
 
 def _parse_funnels(value: Any) -> tuple[Any, ...]:

@@ -1,6 +1,5 @@
 """``jalon check``: validate a project's config against its data."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

@@ -57,6 +57,7 @@ def build_app(lang: str) -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
     )
     for module_name in COMMAND_MODULES:
         try:
@@ -104,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``jalon`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
-        level=os.environ.get("JALON_LOG_LEVEL", "WARNING").upper(),
+        level=os.environ.get("JALON_LOG_LEVEL", "ERROR").upper(),
         format="%(levelname)s %(name)s: %(message)s",
     )
     app = build_app(language_from_argv(argv))

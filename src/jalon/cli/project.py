@@ -1,6 +1,5 @@
 """``jalon demo``, ``jalon load`` and ``jalon report``."""
 
-from __future__ import annotations
 
 import logging
 from pathlib import Path

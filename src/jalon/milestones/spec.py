@@ -514,6 +514,15 @@ def referenced_properties(condition: Condition) -> set[str]:
     return set().union(*(referenced_properties(child) for child in children))
 
 
+def uses_users(condition: Condition) -> bool:
+    """Return whether a condition counts distinct users (``users = U``)."""
+    if isinstance(condition, EventCondition):
+        return condition.users is not None
+    if isinstance(condition, Sequence):
+        return False
+    return any(uses_users(child) for child in condition.conditions)
+
+
 def _filter_properties(where: Filter) -> set[str]:
     if isinstance(where, Compare):
         return {where.prop}
