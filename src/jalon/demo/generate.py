@@ -1,0 +1,363 @@
+"""Write the demo company to a folder: events, accounts, config and known truth.
+
+The output depends only on the seed, the number of accounts and the planted
+effects, never on the current date, and the same arguments give
+byte-identical files: the gzip header carries no time stamp or file name,
+and JSON keys keep a fixed order.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import importlib.util
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from jalon.demo import model
+from jalon.demo.events import build_events
+from jalon.demo.model import DemoEffects
+from jalon.demo.population import Population, accounts_frame, simulate_population
+from jalon.demo.truth import HORIZONS_DAYS, milestone_truth
+from jalon.errors import N_
+
+logger = logging.getLogger(__name__)
+
+EVENTS_FILE = "events.csv.gz"
+ACCOUNTS_FILE = "accounts.csv"
+CONFIG_FILE = "jalon.toml"
+TRUTH_FILE = "truth.json"
+# Folder of the DuckDB store that jalon.toml points to, relative to out_dir.
+STORE_FOLDER = ".jalon"
+BILLING_MODULE = "jalon.demo.billing"
+GZIP_LEVEL = 6
+TRUTH_FORMAT_VERSION = 1
+
+# Shown by the CLI and the report next to every demo figure.
+SYNTHETIC_NOTICE = N_(
+    "These figures come from synthetic data: a company invented by jalon demo "
+    "(seed {seed}). They describe no real customer."
+)
+
+MILESTONES = (
+    ("basic_value", "basic", "First report shared", 'event = "report_shared"'),
+    ("exceed_value", "exceed", "First automation created", 'event = "automation_created"'),
+    (
+        "full_adoption",
+        "full_adoption",
+        "Three users share reports",
+        f'event = "report_shared"\nusers = {model.FULL_ADOPTION_USERS}',
+    ),
+)
+BILLING_COLUMNS = (
+    "account_id",
+    "signup_at",
+    "plan",
+    "company_size",
+    "channel",
+    "country",
+    "seats",
+    "churn_at",
+    "basic_value_at",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class DemoTruth:
+    """The known truth of a generated demo, as written to ``truth.json``.
+
+    Attributes
+    ----------
+    out_dir
+        Folder the files were written to.
+    seed, n_accounts, effects
+        The arguments of :func:`generate_demo`.
+    accounts
+        Latent per-account data, see :func:`jalon.demo.population.accounts_frame`.
+    summary
+        The content of ``truth.json``.
+    n_events
+        Rows of ``events.csv.gz``.
+    billing_generated
+        Whether ``jalon.demo.billing.generate_billing`` ran.
+    files
+        Paths of the files under ``out_dir`` after generation, relative and
+        sorted; the billing files sit under ``billing/``. The store folder
+        is left out.
+    """
+
+    out_dir: Path
+    seed: int
+    n_accounts: int
+    effects: DemoEffects
+    accounts: pd.DataFrame = field(repr=False)
+    summary: dict[str, object] = field(repr=False)
+    n_events: int
+    billing_generated: bool
+    files: tuple[str, ...]
+
+    def quantile(
+        self,
+        milestone: str,
+        name: str = "p50",
+        segment: str | None = None,
+        value: str | None = None,
+        kind: str = "analytic",
+    ) -> float | None:
+        """Return a true latent quantile in days, None when too few ever reach.
+
+        ``kind`` is ``"analytic"`` (the model distribution) or
+        ``"empirical"`` (the sampled latent times of these accounts).
+        """
+        truth = self.summary["milestones"][milestone]
+        group = truth["overall"] if segment is None else truth["segments"][segment][value]
+        return group["quantiles_days"][kind][name]
+
+
+def billing_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Return the per-account columns the billing generator reads.
+
+    Columns: ``account_id``, ``signup_at`` (UTC), ``plan``, ``company_size``,
+    ``channel``, ``country``, ``seats``, ``churn_at`` (UTC, NaT when the
+    account has not churned by the observation end) and ``basic_value_at``
+    (UTC, NaT when not reached).
+    """
+    return accounts.loc[:, list(BILLING_COLUMNS)].copy()
+
+
+def generate_demo(
+    out_dir: Path,
+    seed: int = 2026,
+    n_accounts: int = 3000,
+    effects: DemoEffects = DemoEffects(),
+) -> DemoTruth:
+    """Generate the synthetic demo company into ``out_dir`` and return its truth.
+
+    Writes ``events.csv.gz``, ``accounts.csv``, ``jalon.toml`` (a config
+    that analyses them) and ``truth.json``. When the module
+    ``jalon.demo.billing`` exists, also calls its ``generate_billing``,
+    appends the ``[revenue]`` section it returns to ``jalon.toml`` and
+    stores the rest of its truth under ``billing`` in ``truth.json``.
+    Existing files of those names are overwritten and other files are left
+    alone.
+
+    Parameters
+    ----------
+    out_dir
+        Folder to write to; created if missing.
+    seed
+        Seed of every random draw. The same seed gives byte-identical files.
+    n_accounts
+        Number of accounts; sign-ups spread over 18 months.
+    effects
+        Effects to plant in the data.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> truth = generate_demo(Path(tempfile.mkdtemp()), n_accounts=50)
+    >>> "events.csv.gz" in truth.files and "truth.json" in truth.files
+    True
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    population, event_rng = simulate_population(seed, n_accounts, effects)
+    accounts = accounts_frame(population)
+    events = build_events(population, event_rng)
+
+    write_events(events, out_dir / EVENTS_FILE)
+    write_accounts(accounts, out_dir / ACCOUNTS_FILE)
+    billing = _generate_billing(accounts, out_dir, seed)
+    revenue_section = billing.pop("config_toml", None) if billing is not None else None
+    (out_dir / CONFIG_FILE).write_text(config_text(seed, revenue_section), encoding="utf-8")
+
+    summary = truth_summary(population, accounts, events, effects, seed, billing)
+    files = sorted(set(_relative_files(out_dir)) | {TRUTH_FILE})
+    summary["files"] = files
+    text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    (out_dir / TRUTH_FILE).write_text(text + "\n", encoding="utf-8")
+    logger.info(
+        "wrote demo company to %s: %d accounts, %d events", out_dir, n_accounts, len(events)
+    )
+    return DemoTruth(
+        out_dir=out_dir,
+        seed=seed,
+        n_accounts=n_accounts,
+        effects=effects,
+        accounts=accounts,
+        summary=summary,
+        n_events=len(events),
+        billing_generated=billing is not None,
+        files=tuple(files),
+    )
+
+
+def iso_utc(epoch_seconds: np.ndarray) -> np.ndarray:
+    """Format epoch seconds as ISO 8601 UTC strings ending in ``Z``.
+
+    >>> iso_utc(np.array([0])).tolist()
+    ['1970-01-01T00:00:00Z']
+    """
+    text = np.datetime_as_string(epoch_seconds.astype("datetime64[s]"), unit="s")
+    return np.char.add(text, "Z")
+
+
+def write_events(events: pd.DataFrame, path: Path) -> None:
+    """Write the event log as gzip-compressed CSV with ISO UTC timestamps."""
+    frame = events.assign(timestamp=iso_utc(events["timestamp"].to_numpy()))
+    text = frame.to_csv(index=False, lineterminator="\n")
+    # mtime=0 and an empty file name keep the gzip header identical between runs.
+    with path.open("wb") as raw, gzip.GzipFile(
+        filename="", fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0
+    ) as compressed:
+        compressed.write(text.encode("utf-8"))
+
+
+def write_accounts(accounts: pd.DataFrame, path: Path) -> None:
+    """Write the accounts table: id, sign-up time and segment columns."""
+    signup = accounts["signup_at"].dt.tz_convert(None).to_numpy()
+    signup_s = signup.astype("datetime64[s]").astype(np.int64)
+    frame = pd.DataFrame(
+        {
+            "account_id": accounts["account_id"],
+            "signup_at": iso_utc(signup_s),
+            "plan": accounts["plan"],
+            "company_size": accounts["company_size"],
+            "channel": accounts["channel"],
+            "country": accounts["country"],
+        }
+    )
+    path.write_text(frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+
+
+def config_text(seed: int, revenue_section: str | None = None) -> str:
+    """Return the ``jalon.toml`` that analyses the demo files.
+
+    ``revenue_section`` is the ``[revenue]`` table of the billing files, appended
+    as given.
+    """
+    end = model.OBSERVATION_END.strftime("%Y-%m-%d")
+    horizons = ", ".join(str(h) for h in HORIZONS_DAYS)
+    lines = [
+        f"# Synthetic demo company generated by jalon.demo with seed {seed}.",
+        "# Every account, user and event in this folder is invented.",
+        "",
+        "[project]",
+        'name = "jalon demo (synthetic data)"',
+        f'store = "{STORE_FOLDER}/store.duckdb"',
+        'engine = "duckdb"',
+        'timezone = "UTC"',
+        "",
+        "[events]",
+        f'paths = ["{EVENTS_FILE}"]',
+        "[events.columns]",
+        'account_id = "account_id"',
+        'user_id = "user_id"',
+        'event = "event"',
+        'timestamp = "timestamp"',
+        'properties = "*"',
+        "",
+        "[accounts]",
+        f'path = "{ACCOUNTS_FILE}"',
+        "[accounts.columns]",
+        'account_id = "account_id"',
+        'segments = ["plan", "company_size"]',
+        "",
+        "[start]",
+        'column = "signup_at"',
+        "",
+        "[observation]",
+        f'end = "{end}"',
+        f"horizons = [{horizons}]",
+        "",
+        "[churn]",
+        'event = "subscription_cancelled"',
+    ]
+    for milestone_id, tier, name, condition in MILESTONES:
+        lines += ["", "[[milestones]]", f'id = "{milestone_id}"', f'name = "{name}"']
+        lines += [f'tier = "{tier}"', condition]
+    text = "\n".join(lines) + "\n"
+    if revenue_section:
+        text += "\n" + revenue_section.rstrip("\n") + "\n"
+    return text
+
+
+def _generate_billing(accounts: pd.DataFrame, out_dir: Path, seed: int) -> dict | None:
+    """Run the billing generator when its module exists and return its truth."""
+    if importlib.util.find_spec(BILLING_MODULE) is None:
+        logger.info("no %s module: the demo has no billing history", BILLING_MODULE)
+        return None
+    billing = importlib.import_module(BILLING_MODULE)
+    return dict(billing.generate_billing(billing_accounts(accounts), out_dir, seed))
+
+
+def _relative_files(folder: Path) -> list[str]:
+    """Return the files under ``folder`` as POSIX paths, leaving out the store folder."""
+    return [
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
+        if path.is_file() and STORE_FOLDER not in path.relative_to(folder).parts
+    ]
+
+
+def truth_summary(
+    population: Population,
+    accounts: pd.DataFrame,
+    events: pd.DataFrame,
+    effects: DemoEffects,
+    seed: int,
+    billing: dict | None,
+) -> dict[str, object]:
+    """Return the content of ``truth.json`` except its file list.
+
+    ``billing`` is the truth returned by the billing generator, without its
+    config section, or None when it did not run.
+    """
+    counts = events["event"].value_counts().sort_index()
+    churned = accounts["churn_at"].notna()
+    return {
+        "synthetic": True,
+        "generator": {"module": "jalon.demo", "format_version": TRUTH_FORMAT_VERSION},
+        "seed": seed,
+        "n_accounts": population.n_accounts,
+        "n_events": int(len(events)),
+        "events_by_name": {str(name): int(n) for name, n in counts.items()},
+        "effects": effects.to_dict(),
+        "model": model.model_parameters(),
+        "churn": {
+            "event": "subscription_cancelled",
+            "churned_accounts": int(churned.sum()),
+            "churned_before_basic_value": int(
+                (churned & accounts["basic_value_at"].isna()).sum()
+            ),
+        },
+        "aha": _aha_truth(population, effects),
+        "milestones": {
+            milestone_id: {"tier": tier, **milestone_truth(accounts, milestone_id, effects)}
+            for milestone_id, tier, _, _ in MILESTONES
+        },
+        "billing_generated": billing is not None,
+        "billing": billing,
+    }
+
+
+def _aha_truth(population: Population, effects: DemoEffects) -> dict[str, object]:
+    """Return the planted aha behaviour and how many accounts show it in the data."""
+    invites = population.invite_days
+    in_window = (invites <= model.AHA_WINDOW_DAYS) & (invites < population.stop_days[:, None])
+    observed = in_window.sum(axis=1) >= model.AHA_MIN_COUNT
+    return {
+        # Early invitations are always in the data; aha_event=None only
+        # removes their effect on churn.
+        "event": model.SUPPORTED_AHA_EVENTS[0],
+        "min_count": model.AHA_MIN_COUNT,
+        "window_days": model.AHA_WINDOW_DAYS,
+        "churn_hazard_ratio": effects.aha_churn_ratio,
+        "planted_share": float(population.aha_planted.mean()),
+        "observed_share": float(observed.mean()),
+    }
