@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis
 import pandas as pd
 import pytest
-
-BASE = dt.datetime(2024, 1, 1)
-
-
-def at(hours: float) -> dt.datetime:
-    """Return BASE plus ``hours`` (naive UTC)."""
-    return BASE + dt.timedelta(hours=hours)
+from funnel_helpers import at
 
 
 @pytest.fixture

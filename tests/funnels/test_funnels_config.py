@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import at
+from funnel_helpers import at
 from jalon.errors import ConfigError
 from jalon.funnels import FunnelSpec, StepSpec, compute_funnel, parse_funnel
 from jalon.milestones.spec import Compare

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from conftest import at
+from funnel_helpers import at
 from jalon.funnels import compute_funnel, parse_funnel
 
 HOUR_DAYS = 1 / 24

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
-from conftest import BASE, at
+from funnel_helpers import BASE, at
 from jalon.funnels import compute_funnel, parse_funnel
 
 SEED = 20240101
