@@ -222,7 +222,7 @@ def _open_csv(
         options["types"] = "{" + pairs + "}"
     rendered = ", ".join(f"{key} = {value}" for key, value in options.items())
     from_sql = f"read_csv({quote_literal(str(source_path))}, {rendered})"
-    columns = _describe(con, from_sql, data_file, section)
+    columns = _describe(con, from_sql, data_file, section, used, tuple(names))
     return Source(
         data_file,
         from_sql,
@@ -375,13 +375,18 @@ def _typed_column(values: pd.Series) -> pd.Series:
 
 
 def _describe(
-    con: duckdb.DuckDBPyConnection, from_sql: str, data_file: DataFile, section: str
+    con: duckdb.DuckDBPyConnection,
+    from_sql: str,
+    data_file: DataFile,
+    section: str,
+    delimiter: str | None = None,
+    header: tuple[str, ...] = (),
 ) -> dict[str, Column]:
     try:
         relation = con.sql(f"SELECT * FROM {from_sql}")
         names, types = relation.columns, relation.types
     except duckdb.Error as error:
-        raise translate_error(error, data_file, section) from error
+        raise translate_error(error, data_file, section, delimiter, header) from error
     columns: dict[str, Column] = {}
     for name, engine_type in zip(names, types, strict=True):
         _flatten(name, quote_identifier(name), engine_type, columns)

@@ -190,15 +190,7 @@ def _connect_with_retry(path: Path, read_only: bool) -> duckdb.DuckDBPyConnectio
             )
             time.sleep(delays[attempt])
         except duckdb.ConnectionException as error:
-            raise StoreError(
-                "store.in_use",
-                N_(
-                    "The store {path} is already open in this process in another "
-                    "mode. Close it before opening it {mode}."
-                ),
-                path=str(path),
-                mode="read-only" if read_only else "for writing",
-            ) from error
+            raise _in_use(path, read_only) from error
         except duckdb.Error as error:
             raise _open_failed(path, error) from error
     raise AssertionError("unreachable")
@@ -219,6 +211,20 @@ def _locked(path: Path, read_only: bool, error: Exception) -> StoreError:
             "ingest, a report or the dashboard). Stop that process, then retry."
         )
     return StoreError("store.locked", template, path=str(path), pid=pid)
+
+
+def _in_use(path: Path, read_only: bool) -> StoreError:
+    if read_only:
+        template = N_(
+            "The store {path} is already open for writing in this process. Close "
+            "it before opening it read-only."
+        )
+    else:
+        template = N_(
+            "The store {path} is already open read-only in this process. Close it "
+            "before opening it for writing."
+        )
+    return StoreError("store.in_use", template, path=str(path))
 
 
 def _open_failed(path: Path, error: Exception) -> StoreError:
