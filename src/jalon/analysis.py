@@ -253,6 +253,39 @@ def _describe_churn(churn: ChurnSpec | None) -> dict[str, Any] | None:
     return {"column": churn.column}
 
 
-def _extra_analyses(config, store, accounts, table, properties, step) -> dict[str, Any]:
+def _extra_analyses(
+    config: Config,
+    store,
+    accounts: AccountTable,
+    table: ir.Table,
+    properties: dict[str, str],
+    step: Progress,
+) -> dict[str, Any]:
     """Funnels, cohorts and the other sections, when the config asks for them."""
-    return {}
+    from jalon.cohorts import compute_cohorts
+    from jalon.funnels import compute_funnel
+
+    extras: dict[str, Any] = {}
+    if config.funnels:
+        step("funnels")
+        extras["funnels"] = tuple(
+            compute_funnel(
+                store.events(),
+                spec,
+                accounts=table,
+                segments=config.segments,
+                properties=properties,
+                observation_end=accounts.end,
+            )
+            for spec in config.funnels
+        )
+    if config.cohorts is not None:
+        step("cohorts")
+        extras["cohorts"] = compute_cohorts(
+            store.events(),
+            table,
+            config.cohorts,
+            milestones=accounts.milestone_ids,
+            observation_end=accounts.end,
+        )
+    return extras
