@@ -129,6 +129,9 @@ def merged_catalog(lang: str) -> Catalog:
                         origin[message.id],
                     )
                 continue
+            if existing is not None:
+                # Assigning onto an existing entry would keep its empty string.
+                merged.delete(message.id, message.context)
             merged[message.id] = message
             origin[message.id] = po_path.name
     return merged
