@@ -131,15 +131,20 @@ def describe_where(where: Mapping[str, Any], _: Gettext, lang: str = "en") -> st
 
 def _where(where: Mapping[str, Any], words: _Describer, nested: bool) -> str:
     parts: list[str] = []
+    groups = 0
     for key, value in where.items():
-        if key == "any" and isinstance(value, list):
-            parts.append(words.either([_where(item, words, True) for item in value]))
-        elif key == "all" and isinstance(value, list):
-            parts.append(words.every([_where(item, words, True) for item in value]))
+        if key in ("any", "all") and isinstance(value, list):
+            items = [_where(item, words, True) for item in value]
+            joined = words.either(items) if key == "any" else words.every(items)
+            parts.append(joined if len(items) == 1 else f"({joined})")
+            groups += len(items) > 1
         elif isinstance(value, Mapping):
             parts += [_compare(key, op, arg, words) for op, arg in value.items()]
         else:
             parts.append(_compare(key, "eq", value, words))
+    if len(parts) == 1 and groups == 1:
+        # A lone group needs no brackets of its own.
+        return parts[0][1:-1] if not nested else parts[0]
     text = words.every(parts) if len(parts) > 1 else (parts[0] if parts else "")
     return f"({text})" if nested and len(parts) > 1 else text
 

@@ -168,14 +168,16 @@ def polyline(points: Sequence[tuple[float, float]]) -> str:
     """Return SVG path data through ``points``, dropping redundant vertices.
 
     A vertex is redundant when it repeats the previous one after rounding or
-    lies on the straight horizontal or vertical run between its neighbours.
+    lies inside the straight horizontal or vertical run between its
+    neighbours. A run that turns back, such as the right edge of a band, keeps
+    its turning vertex.
     """
     rounded = [(num(x), num(y)) for x, y in points]
     vertices: list[tuple[str, str]] = []
     for point in rounded:
         if vertices and point == vertices[-1]:
             continue
-        if len(vertices) >= 2 and _same_run(vertices[-2], vertices[-1], point):
+        if len(vertices) >= 2 and _inside_run(vertices[-2], vertices[-1], point):
             vertices[-1] = point
             continue
         vertices.append(point)
@@ -185,13 +187,20 @@ def polyline(points: Sequence[tuple[float, float]]) -> str:
     return "M" + f"{head[0]} {head[1]}" + "".join(f"L{x} {y}" for x, y in tail)
 
 
-def _same_run(
+def _inside_run(
     first: tuple[str, str], middle: tuple[str, str], last: tuple[str, str]
 ) -> bool:
     # Equal strings are equal rounded coordinates.
-    vertical = first[0] == middle[0] == last[0]
-    horizontal = first[1] == middle[1] == last[1]
-    return vertical or horizontal
+    if first[0] == middle[0] == last[0]:
+        return _between(first[1], middle[1], last[1])
+    if first[1] == middle[1] == last[1]:
+        return _between(first[0], middle[0], last[0])
+    return False
+
+
+def _between(first: str, middle: str, last: str) -> bool:
+    low, high = sorted((float(first), float(last)))
+    return low <= float(middle) <= high
 
 
 def _clean(value: float) -> float:
