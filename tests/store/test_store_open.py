@@ -1,0 +1,134 @@
+"""Store.open: creating the file, read-only access and locks held by other processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from jalon.errors import StoreError
+from jalon.store import Store
+
+SRC_DIR = Path(__file__).parents[2] / "src"
+HOLD_LOCK = """
+import sys, time
+import duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("CREATE TABLE IF NOT EXISTS marker (x INTEGER)")
+con.execute("INSERT INTO marker VALUES (1)")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
+    """Start a process that opens ``path`` for writing and keeps it for ``seconds``."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(path), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC_DIR)},
+    )
+    line = process.stdout.readline()
+    assert line.strip() == "locked", "the helper process failed to open the store"
+    return process
+
+
+def test_open_creates_parent_and_tables(tmp_path):
+    path = tmp_path / ".jalon" / "store.duckdb"
+
+    with Store.open(path) as store:
+        assert store.execute(store.events().count())["CountStar(events)"].tolist() == [
+            0
+        ]
+        assert store.accounts() is None
+        assert store.properties() == {}
+        assert store.event_bounds() == (None, None)
+
+    assert path.exists()
+
+
+def test_read_only_missing_file(tmp_path):
+    with pytest.raises(StoreError) as caught:
+        Store.open(tmp_path / "absent.duckdb", read_only=True)
+
+    assert caught.value.code == "store.not_found"
+    assert "jalon ingest" in str(caught.value)
+
+
+def test_read_only_while_other_process_writes(tmp_path):
+    path = tmp_path / "store.duckdb"
+    Store.open(path).close()
+    writer = hold_lock(path, 30)
+    try:
+        with pytest.raises(StoreError) as caught:
+            Store.open(path, read_only=True)
+    finally:
+        writer.kill()
+        writer.wait()
+
+    assert caught.value.code == "store.locked"
+    assert caught.value.params["pid"] == str(writer.pid)
+    assert "read" in str(caught.value)
+
+
+def test_read_only_retry_after_lock_released(tmp_path):
+    path = tmp_path / "store.duckdb"
+    Store.open(path).close()
+    # The writer lets go after 1 s, within the retry delays (about 3 s in all).
+    writer = hold_lock(path, 1.0)
+    try:
+        with Store.open(path, read_only=True) as store:
+            rows = store.raw.execute("SELECT x FROM marker").fetchall()
+    finally:
+        writer.wait()
+
+    assert rows == [(1,)]
+
+
+def test_write_open_while_other_process_writes(tmp_path):
+    path = tmp_path / "store.duckdb"
+    writer = hold_lock(path, 30)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreError) as caught:
+            Store.open(path)
+        elapsed = time.monotonic() - started
+    finally:
+        writer.kill()
+        writer.wait()
+
+    assert caught.value.code == "store.locked"
+    # Write opens do not retry.
+    assert elapsed < 1.0
+
+
+def test_other_mode_in_same_process(tmp_path):
+    path = tmp_path / "store.duckdb"
+    with Store.open(path):
+        with pytest.raises(StoreError) as caught:
+            Store.open(path, read_only=True)
+
+    assert caught.value.code == "store.in_use"
+
+
+def test_execute_returns_frames_for_columns_and_scalars(tmp_path):
+    with Store.open(tmp_path / "store.duckdb") as store:
+        store.raw.execute(
+            "INSERT INTO events (account_id, event, ts, _seq) VALUES "
+            "('a1', 'login', TIMESTAMP '2024-03-01 09:00', 1), "
+            "('a2', 'login', TIMESTAMP '2024-03-02 09:00', 2)"
+        )
+        events = store.events()
+
+        column = store.execute(events.account_id)
+        scalar = store.execute(events.ts.max().name("last"))
+
+    assert column["account_id"].tolist() == ["a1", "a2"]
+    assert scalar["last"].tolist() == [pd.Timestamp("2024-03-02 09:00")]
