@@ -17,7 +17,7 @@ import pandas as pd
 
 from jalon.revenue.config import RevenueSpec
 from jalon.revenue.load import convert, exchange_rate
-from jalon.revenue.money import add_months, round_fraction, term_months
+from jalon.revenue.money import add_months, minor_digits, round_fraction, term_months
 
 CHECK_COLUMNS = ["check", "account_id", "reference", "period_start", "period_end",
                  "amount_at_stake_minor", "expected_minor", "actual_minor"]  # fmt: skip
@@ -34,16 +34,23 @@ def _present(value: object) -> bool:
     return value is not None and not pd.isna(value)
 
 
+def _periods_by_account(lines: pd.DataFrame) -> dict[str, list[tuple[dt.date, dt.date]]]:
+    periods: dict[str, list] = {}
+    for account, start, end in zip(lines["account_id"], lines["period_start"], lines["period_end"]):
+        periods.setdefault(account, []).append((start, end))
+    return periods
+
+
 def find_omissions(lines: pd.DataFrame, subscriptions: pd.DataFrame, rates: dict,
                    base: str, as_of: dt.date) -> list[dict]:
     """List billing periods of each subscription, after its trial and outside
     pauses, whose first day no subscription line of the account covers."""
-    billable = _billable(lines)
+    periods = _periods_by_account(_billable(lines))
     findings = []
     for sub in subscriptions.itertuples(index=False):
         start = max(sub.started_at, sub.trial_end) if _present(sub.trial_end) else sub.started_at
         stop = next((d for d in (sub.ended_at, sub.cancelled_at) if _present(d)), None)
-        own = billable[billable["account_id"] == sub.account_id]
+        own = periods.get(sub.account_id, [])
         k = 0
         while True:
             period_start = add_months(start, k * sub.interval_months)
@@ -71,8 +78,8 @@ def _paused(sub, day: dt.date) -> bool:
     return sub.pause_start <= day and (not _present(sub.pause_end) or day < sub.pause_end)
 
 
-def _covered(lines: pd.DataFrame, day: dt.date) -> bool:
-    return bool(((lines["period_start"] <= day) & (day < lines["period_end"])).any())
+def _covered(periods: list[tuple[dt.date, dt.date]], day: dt.date) -> bool:
+    return any(start <= day < end for start, end in periods)
 
 
 def find_overlaps(lines: pd.DataFrame) -> list[dict]:
@@ -84,8 +91,10 @@ def find_overlaps(lines: pd.DataFrame) -> list[dict]:
                             & (candidates["credit_of"].isna())
                             & ~candidates["invoice_id"].isin(credited)]  # fmt: skip
     findings = []
-    for (_, _), group in candidates.groupby(["account_id", "plan"]):
-        ordered = group.sort_values(["period_start", "row"]).to_dict("records")
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for record in candidates.sort_values(["period_start", "row"]).to_dict("records"):
+        groups.setdefault((record["account_id"], record["plan"]), []).append(record)
+    for ordered in groups.values():
         for earlier, later in zip(ordered, ordered[1:]):
             if later["period_start"] >= earlier["period_end"]:
                 continue
@@ -107,14 +116,15 @@ def find_after_cancellation(lines: pd.DataFrame, subscriptions: pd.DataFrame) ->
     the account's subscription while no other subscription of the account
     is running then."""
     findings = []
+    by_account: dict[str, list] = {}
+    for sub in subscriptions.itertuples(index=False):
+        by_account.setdefault(sub.account_id, []).append(sub)
     for line in _billable(lines).itertuples(index=False):
-        own = subscriptions[subscriptions["account_id"] == line.account_id]
-        if own.empty:
-            continue
-        if line.subscription_id:
-            own = own[own["subscription_id"] == line.subscription_id] if line.subscription_id in set(own["subscription_id"]) else own
+        own = by_account.get(line.account_id, [])
+        # Lines that name their subscription are judged against it alone.
+        own = [sub for sub in own if sub.subscription_id == line.subscription_id] or own
         running, ended = False, None
-        for sub in own.itertuples(index=False):
+        for sub in own:
             stop = next((d for d in (sub.ended_at, sub.cancelled_at) if _present(d)), None)
             if sub.started_at <= line.period_start and (stop is None or line.period_start < stop):
                 running = True
@@ -131,21 +141,27 @@ def find_after_cancellation(lines: pd.DataFrame, subscriptions: pd.DataFrame) ->
     return findings
 
 
-def reference_prices(lines: pd.DataFrame, spec: RevenueSpec) -> dict[tuple[str, str], Fraction]:
-    """Return the list price per seat and month of each (plan, currency): from
-    ``[revenue.plans]`` when given, else the most frequent price billed."""
-    prices = {(name, plan.currency): Fraction(plan.price) * 100 / plan.interval_months
+def reference_prices(lines: pd.DataFrame, spec: RevenueSpec) -> dict[tuple[str, str, int], Fraction]:
+    """Return the list price per seat and billing interval of each (plan,
+    currency, interval in months), in minor units: from ``[revenue.plans]``
+    when given, else the most frequent price billed for that key."""
+    prices = {(name, plan.currency, plan.interval_months): Fraction(plan.price) * 10 ** minor_digits(plan.currency)
               for name, plan in spec.plans.items()}  # fmt: skip
     if prices:
         return prices
     counts: Counter = Counter()
     for line in _full_price(lines).itertuples(index=False):
-        counts[(line.plan, line.currency, _unit_price(line))] += 1
-    best: dict[tuple[str, str], tuple[int, Fraction]] = {}
-    for (plan, currency, price), count in sorted(counts.items(), key=lambda item: str(item[0])):
-        if count > best.get((plan, currency), (0, Fraction(0)))[0]:
-            best[(plan, currency)] = (count, price)
+        counts[(line.plan, line.currency, _interval(line), _unit_price(line))] += 1
+    best: dict[tuple[str, str, int], tuple[int, Fraction]] = {}
+    for (plan, currency, interval, price), count in sorted(counts.items(), key=lambda item: str(item[0])):
+        if count > best.get((plan, currency, interval), (0, Fraction(0)))[0]:
+            best[(plan, currency, interval)] = (count, price)
     return {key: price for key, (_, price) in best.items()}
+
+
+def _interval(line) -> int:
+    """Return the line's billing interval in whole months (at least 1)."""
+    return max(1, round_fraction(term_months(line.period_start, line.period_end)))
 
 
 def _full_price(lines: pd.DataFrame) -> pd.DataFrame:
@@ -156,19 +172,20 @@ def _full_price(lines: pd.DataFrame) -> pd.DataFrame:
 
 def _unit_price(line) -> Fraction:
     gross = line.amount_minor + line.discount_minor
-    return Fraction(gross) / (line.quantity * term_months(line.period_start, line.period_end))
+    return Fraction(gross, line.quantity)
 
 
 def find_price_mismatches(lines: pd.DataFrame, spec: RevenueSpec) -> list[dict]:
     """List full-price lines whose amount before discount differs from list
-    price x quantity x months by more than ``PRICE_TOLERANCE_MINOR``."""
+    price x quantity by more than ``PRICE_TOLERANCE_MINOR``. Lines are matched
+    to prices by plan, currency and billing interval."""
     prices = reference_prices(lines, spec)
     findings = []
     for line in _full_price(lines).itertuples(index=False):
-        price = prices.get((line.plan, line.currency))
+        price = prices.get((line.plan, line.currency, _interval(line)))
         if price is None:
             continue
-        expected = round_fraction(price * line.quantity * term_months(line.period_start, line.period_end))
+        expected = round_fraction(price * line.quantity)
         actual = int(line.amount_minor + line.discount_minor)
         if abs(actual - expected) > PRICE_TOLERANCE_MINOR:
             findings.append({

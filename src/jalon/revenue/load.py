@@ -114,11 +114,9 @@ def resolve_credit_notes(lines: pd.DataFrame) -> tuple[pd.DataFrame, list[InputE
     """Check credit-note lines and give them the type and service period of
     the invoice they reference when they carry none."""
     invoices = lines[lines["credit_of"].isna()].groupby("invoice_id")
-    keep, rejections = [], []
-    for index, line in lines.iterrows():
-        if line["credit_of"] is None or pd.isna(line["credit_of"]):
-            keep.append(index)
-            continue
+    credits = lines["credit_of"].notna()
+    keep, rejections = list(lines.index[~credits]), []
+    for index, line in lines[credits].iterrows():
         if line["credit_of"] not in invoices.groups:
             rejections.append(_reject(line, "credit_of", line["credit_of"], "input.unknown_invoice", N_(
                 "{file}, row {row}, column {column}: credit note for invoice '{value}', "
@@ -137,7 +135,7 @@ def resolve_credit_notes(lines: pd.DataFrame) -> tuple[pd.DataFrame, list[InputE
             lines.at[index, "period_start"] = recurring["period_start"].min()
             lines.at[index, "period_end"] = recurring["period_end"].max()
         keep.append(index)
-    return lines.loc[keep].reset_index(drop=True), rejections
+    return lines.loc[sorted(keep)].reset_index(drop=True), rejections
 
 
 def exchange_rate(rates: dict, month: dt.date, currency: str, base: str) -> Decimal | None:
@@ -156,9 +154,11 @@ def convert_lines(lines: pd.DataFrame, rates: dict, base: str) -> tuple[pd.DataF
     """Add ``amount_base_minor``: each line converted once, at the rate of its
     invoice month. Lines without a rate for their month are rejected."""
     converted, keep, rejections = [], [], []
-    for index, line in lines.iterrows():
-        rate = exchange_rate(rates, line["invoice_date"], line["currency"], base)
+    for index, date, currency, amount in zip(lines.index, lines["invoice_date"], lines["currency"],
+                                             lines["amount_minor"]):  # fmt: skip
+        rate = exchange_rate(rates, date, currency, base)
         if rate is None:
+            line = lines.loc[index]
             month = month_start(line["invoice_date"]).strftime("%Y-%m")
             rejections.append(_reject(line, "currency", line["currency"], "input.missing_rate", N_(
                 "{file}, row {row}, column {column}: no exchange rate for {value} "
@@ -166,7 +166,7 @@ def convert_lines(lines: pd.DataFrame, rates: dict, base: str) -> tuple[pd.DataF
             logger.warning("no %s rate for %s", line["currency"], month)
             continue
         keep.append(index)
-        converted.append(convert(int(line["amount_minor"]), line["currency"], rate, base))
+        converted.append(convert(int(amount), currency, rate, base))
     result = lines.loc[keep].reset_index(drop=True)
     result["amount_base_minor"] = pd.Series(converted, dtype="int64")
     return result, rejections

@@ -1,0 +1,227 @@
+"""Excel workbook and CSV exports of a RevenueResult, with translated headers.
+
+This module formats results for people, so unlike the analysis modules it
+reads the gettext catalogs (imported when an export runs).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from jalon.revenue.labels import (
+    COLUMN_LABELS, EXCLUSION_LABELS, MONEY_SUFFIX, RULE_LABELS, RULE_VALUE_LABELS,
+    SHARE_COLUMNS, TRANSLATED_VALUE_COLUMNS, VALUE_LABELS,
+)  # fmt: skip
+from jalon.revenue.result import CAVEAT_MESSAGES, RevenueResult
+
+logger = logging.getLogger(__name__)
+
+MAX_SHEET_NAME = 31
+MONEY_FORMAT = "#,##0.00"
+SHARE_FORMAT = "0.0%"
+DATE_FORMAT = "yyyy-mm-dd"
+MONTH_FORMAT = "yyyy-mm"
+HEADER_WIDTH_PADDING = 2
+CSV_SEPARATORS = {"en": ",", "fr": ";"}
+
+
+def _gettext(lang: str) -> Callable[[str], str]:
+    from jalon.i18n import translations
+
+    return translations(lang).gettext
+
+
+def sheets(result: RevenueResult) -> list[tuple[str, pd.DataFrame]]:
+    """Return the (English sheet title, table) pairs of the workbook."""
+    pairs = [
+        ("MRR and movements", result.totals), ("Movements by account", result.movements),
+        ("MRR by account", result.mrr), ("Churn rates", result.churn),
+        ("NRR and GRR", result.retention), ("Cohort retention", result.cohorts),
+        ("ARPA", result.arpa), ("Unit economics", result.unit_economics),
+        ("Revenue recognition", result.recognition),
+        ("Recognition by line", result.recognition_schedule),
+        ("Billing checks", result.checks), ("Renewals", result.renewals),
+        ("Forecast", result.forecast), ("Forecast assumptions", result.forecast_assumptions),
+        ("Rejected rows", rejected_rows(result)),
+    ]  # fmt: skip
+    if result.ttv is not None:
+        pairs.append(("Revenue by TTV", result.ttv))
+    return pairs
+
+
+def rejected_rows(result: RevenueResult) -> pd.DataFrame:
+    """Return the rejected input rows as a table (file, row, column, value, message)."""
+    rows = [{"file": e.params.get("file"), "row": e.params.get("row"),
+             "column": e.params.get("column"), "value": e.params.get("value"),
+             "code": e.code, "message": e.template} for e in result.rejections]  # fmt: skip
+    return pd.DataFrame(rows, columns=["file", "row", "column", "value", "code", "message"])
+
+
+def export_excel(result: RevenueResult, path: Path, lang: str) -> Path:
+    """Write every revenue table to an Excel workbook in ``lang``.
+
+    Money is in major units of the base currency, shares as percentages,
+    months as dates. The first sheet states population, window, rules,
+    formulas and caveats.
+
+    Returns
+    -------
+    Path
+        ``path``, once written.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    _ = _gettext(lang)
+    book = Workbook()
+    summary = book.active
+    summary.title = _safe_title(_("Summary"))
+    for row in summary_rows(result, _):
+        summary.append(row)
+    summary.column_dimensions["A"].width = 48
+    summary.column_dimensions["B"].width = 40
+    used = {summary.title}
+    for title, frame in sheets(result):
+        sheet = book.create_sheet(_unique(_safe_title(_(title)), used))
+        _write_frame(sheet, frame, result, _)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    logger.info("wrote the revenue workbook %s", path)
+    return path
+
+
+def summary_rows(result: RevenueResult, _) -> list[list[object]]:
+    """Return the rows of the summary sheet: labels and values."""
+    rows: list[list[object]] = []
+    if result.synthetic:
+        rows.append([_(CAVEAT_MESSAGES["revenue.synthetic"])])
+    first, last = (result.months[0], result.months[-1]) if result.months else (None, None)
+    rows += [
+        [_("Base currency"), result.base_currency],
+        [_("Observed until"), result.as_of],
+        [_("First month"), first], [_("Last month"), last],
+        [_("Paying accounts over the period"), result.n_accounts],
+        [_("Rejected rows"), len(result.rejections)],
+    ]  # fmt: skip
+    for key, label in RULE_LABELS.items():
+        value = result.rules.get(key)
+        shown = _(RULE_VALUE_LABELS[value]) if _hashable(value) and value in RULE_VALUE_LABELS else value
+        rows.append([_(label), float(shown) if isinstance(shown, Decimal) else shown])
+    for reason, count in result.excluded.items():
+        rows.append([_(EXCLUSION_LABELS.get(reason, reason)), count])
+    rows += [[_("Formulas")], [_(result.formulas.get("ltv", ""))], [_(result.formulas.get("cac", ""))],
+             [_(result.formulas.get("payback", ""))]]  # fmt: skip
+    if result.caveats:
+        rows.append([_("Caveats")])
+        rows += [[_(CAVEAT_MESSAGES[code])] for code in result.caveats]
+    return rows
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _safe_title(title: str) -> str:
+    for char in "[]:*?/\\":
+        title = title.replace(char, " ")
+    return title[:MAX_SHEET_NAME]
+
+
+def _unique(title: str, used: set[str]) -> str:
+    candidate, number = title, 2
+    while candidate in used:
+        suffix = f" {number}"
+        candidate = title[: MAX_SHEET_NAME - len(suffix)] + suffix
+        number += 1
+    used.add(candidate)
+    return candidate
+
+
+def cell_value(column: str, value: object, result: RevenueResult, _) -> object:
+    """Convert one table value for a spreadsheet or CSV cell."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    if column.endswith(MONEY_SUFFIX):
+        return float(Decimal(str(value)).scaleb(-result.minor_digits))
+    if column in TRANSLATED_VALUE_COLUMNS or (column == "value" and value == "all"):
+        return _(VALUE_LABELS[value]) if value in VALUE_LABELS else value
+    if column == "message":
+        return _(str(value))
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _write_frame(sheet, frame: pd.DataFrame, result: RevenueResult, _) -> None:
+    columns = list(frame.columns)
+    sheet.append([_(COLUMN_LABELS.get(c, c)) for c in columns])
+    for record in frame.itertuples(index=False):
+        sheet.append([cell_value(c, v, result, _) for c, v in zip(columns, record)])
+    for index, column in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = len(str(sheet.cell(row=1, column=index).value)) + HEADER_WIDTH_PADDING + 6
+        number_format = _format_of(column)
+        if number_format:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = number_format
+
+
+def _format_of(column: str) -> str | None:
+    if column.endswith(MONEY_SUFFIX):
+        return MONEY_FORMAT
+    if column in SHARE_COLUMNS:
+        return SHARE_FORMAT
+    if column in ("month", "cohort", "window_start", "window_end"):
+        return MONTH_FORMAT
+    if column in ("invoice_date", "period_start", "period_end"):
+        return DATE_FORMAT
+    return None
+
+
+def export_recognition_csv(result: RevenueResult, path: Path, lang: str, detail: bool = False) -> Path:
+    """Write recognised, deferred (PCA) and accrued (FAE) revenue by month to CSV.
+
+    Parameters
+    ----------
+    detail
+        Write one row per invoice line and month instead of monthly totals.
+    lang
+        ``"fr"`` writes ``;``-separated cells with decimal commas, as French
+        spreadsheet software reads them; ``"en"`` writes ``,`` and points.
+    """
+    _ = _gettext(lang)
+    frame = result.recognition_schedule if detail else result.recognition
+    columns = list(frame.columns)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=CSV_SEPARATORS[lang])
+        writer.writerow([_(COLUMN_LABELS.get(c, c)) for c in columns])
+        for record in frame.itertuples(index=False):
+            writer.writerow([_csv_cell(c, v, result, lang) for c, v in zip(columns, record)])
+    logger.info("wrote revenue recognition to %s", path)
+    return path
+
+
+def _csv_cell(column: str, value: object, result: RevenueResult, lang: str) -> str:
+    if column.endswith(MONEY_SUFFIX):
+        text = str(Decimal(int(value)).scaleb(-result.minor_digits))
+        return text.replace(".", ",") if lang == "fr" else text
+    if isinstance(value, dt.date) and column == "month":
+        return value.strftime("%Y-%m")
+    return str(value)
