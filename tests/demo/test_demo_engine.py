@@ -139,3 +139,18 @@ def test_full_adoption_median_not_reached(demo, analysis) -> None:
     # Under half of the accounts ever reach full adoption in the model.
     assert demo.quantile("full_adoption", "p50") is None
     assert not _median(analysis.milestone("full_adoption").overall).reached
+
+
+@pytest.mark.parametrize(
+    ("milestone", "horizons"),
+    [("basic_value", (1, 7, 30)), ("exceed_value", (7, 30))],
+)
+def test_km_share_covers_true_share(demo, analysis, milestone: str, horizons) -> None:
+    # Exceed value by day 1 is left out: its true share, 0.00008, rounds to
+    # no account at all out of 3000.
+    truth = demo.summary["milestones"][milestone]["overall"]["reached_by_day"]["analytic"]
+    shares = {h.days: h for h in analysis.milestone(milestone).overall.km_horizons}
+    for horizon in horizons:
+        share = shares[float(horizon)]
+        assert share.lower <= truth[str(horizon)], horizon
+        assert truth[str(horizon)] <= share.upper, horizon
