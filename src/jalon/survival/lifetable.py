@@ -130,7 +130,7 @@ def _reject_invalid_rows(raw: pd.DataFrame, days: str, status: str) -> None:
             rows=int(invalid["n_invalid"].sum()),
         )
 
-    included = raw[COUNT_COLUMNS].sum(axis=1) > 0
+    included = raw[list(COUNT_COLUMNS)].sum(axis=1) > 0
     missing = included & raw["time"].isna()
     if missing.any():
         raise AnalysisError(
