@@ -291,12 +291,24 @@ def test_invalid_messages_name_their_path(live_server, body, path):
 def test_invalid_json_gets_400(live_server):
     response = httpx.post(
         f"{live_server.url}/v1/batch",
-        content=b'{"batch": [NaN]}',
+        content=b'{"batch": [',
         headers=basic_auth(live_server.write_key),
     )
 
     assert response.status_code == 400
     assert response.json()["code"] == "api.invalid_json"
+
+
+def test_nan_property_gets_400(live_server):
+    body = b'{"batch": [{"type": "track", "userId": "u1", "event": "e",'
+    body += b' "context": {"groupId": "a"}, "properties": {"score": NaN}}]}'
+
+    response = httpx.post(
+        f"{live_server.url}/v1/batch", content=body, headers=basic_auth(live_server.write_key)
+    )
+
+    assert response.status_code == 400
+    assert response.json()["params"] == {"path": "batch[0].properties"}
 
 
 def test_account_view_after_group_and_track(live_server):

@@ -42,7 +42,6 @@ VALUE_PREVIEW_CHARS = 200
 ACCOUNT_CONTEXT_KEYS = ("groupId", "group_id")
 ACCOUNT_PROPERTY_KEYS = ("account_id", "groupId")
 CONTENT_ID_PREFIX = "sha256:"
-TIMESTAMP_TEXT_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 NOT_OBJECT = N_("{path} has the value {value}, which is not a JSON object.")
 # Message of each pydantic error type that means "wrong JSON type".
 WRONG_TYPE_TEMPLATES = {
@@ -198,6 +197,12 @@ def validation_error(error: ValidationError, prefix: tuple[Any, ...] = ()) -> Ap
     path = format_path(location) or "body"
     kind = first["type"]
     value = first.get("input")
+    if kind == "json_invalid":
+        return ApiError(
+            "api.invalid_json",
+            N_("The request body is not valid JSON: {reason}."),
+            reason=str(first.get("ctx", {}).get("error", first["msg"]))[:VALUE_PREVIEW_CHARS],
+        )
     if kind == "missing":
         return ApiError(
             "api.missing_field",
@@ -249,6 +254,15 @@ def parse_timestamp(text: str, path: str, zone: ZoneInfo) -> dt.datetime:
         ) from None
 
 
+def timestamp_text(moment: dt.datetime) -> str:
+    """Format a naive UTC time as the spool stores it.
+
+    >>> timestamp_text(dt.datetime(2024, 3, 1, 9))
+    '2024-03-01 09:00:00.000000'
+    """
+    return moment.isoformat(sep=" ", timespec="microseconds")
+
+
 def _check_text(value: str | None, path: str) -> str | None:
     """Return ``value`` with empty strings as None; reject NUL and lone surrogates."""
     if value is None or value == "":
@@ -272,9 +286,16 @@ def _check_text(value: str | None, path: str) -> str | None:
     return value
 
 
-def _to_json(value: dict[str, Any] | None) -> str:
-    # ASCII escapes keep unpaired surrogates from JSON input storable in SQLite.
-    return json.dumps(value or {}, ensure_ascii=True, separators=(",", ":"))
+def _to_json(value: dict[str, Any] | None, path: str) -> str:
+    # ASCII escapes keep any unpaired surrogate storable in SQLite.
+    try:
+        return json.dumps(value or {}, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        raise ApiError(
+            "api.not_finite",
+            N_("{path} contains NaN or an infinite number, which JSON does not allow."),
+            path=path,
+        ) from None
 
 
 def _content_id(message: _Message) -> str:
@@ -293,6 +314,7 @@ class _Envelope:
     batch_context: dict[str, Any] | None
     batch_sent_at: str | None
     known_memberships: Mapping[str, str]
+    received_text: str
 
 
 def user_key(user_id: str | None, anonymous_id: str | None) -> str:
@@ -379,8 +401,7 @@ def _add_message(
     identity = user_key(user_id, anonymous_id)
     message_id = _check_text(message.message_id, f"{path}messageId") or _content_id(message)
     context = {**(envelope.batch_context or {}), **(message.context or {})}
-    ts = _event_time(message, path, envelope).strftime(TIMESTAMP_TEXT_FORMAT)
-    received = envelope.received_at.strftime(TIMESTAMP_TEXT_FORMAT)
+    ts = timestamp_text(_event_time(message, path, envelope))
 
     if isinstance(message, TrackMessage):
         event = _check_text(message.event, f"{path}event")
@@ -393,7 +414,8 @@ def _add_message(
         account = _track_account(message, context, path, identity, batch, envelope)
         batch.events.append(
             (message_id, account, user_id, anonymous_id, event, ts,
-             _to_json(message.properties), received, envelope.key_id)
+             _to_json(message.properties, f"{path}properties"), envelope.received_text,
+             envelope.key_id)
         )
         return
 
@@ -411,7 +433,8 @@ def _add_message(
         batch.memberships[identity] = account
     batch.traits.append(
         (message_id, message.type, identity, user_id, anonymous_id, account,
-         _to_json(message.traits), ts, received, envelope.key_id)
+         _to_json(message.traits, f"{path}traits"), ts, envelope.received_text,
+         envelope.key_id)
     )
 
 
@@ -452,7 +475,8 @@ def normalize_messages(
         request is stored then.
     """
     envelope = _Envelope(
-        received_at, zone, key_id, batch_context, batch_sent_at, known_memberships
+        received_at, zone, key_id, batch_context, batch_sent_at, known_memberships,
+        timestamp_text(received_at),
     )
     if batch_sent_at is not None:
         parse_timestamp(batch_sent_at, "sentAt", zone)
