@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from demo_helpers import DEMO_ACCOUNTS, DEMO_SEED
+
 from jalon.demo import DemoTruth, generate_demo
 
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoTruth:
     """The demo with its default seed and size, generated once per test session."""
-    return generate_demo(tmp_path_factory.mktemp("demo"), seed=DEMO_SEED, n_accounts=DEMO_ACCOUNTS)
+    return generate_demo(
+        tmp_path_factory.mktemp("demo"), seed=DEMO_SEED, n_accounts=DEMO_ACCOUNTS
+    )
 
 
 @pytest.fixture(scope="session")
 def demo_events(demo: DemoTruth) -> pd.DataFrame:
     """events.csv.gz read by pandas, with ``ts`` parsed as UTC."""
     events = pd.read_csv(demo.out_dir / "events.csv.gz", dtype={"amount": "Int64"})
-    events["ts"] = pd.to_datetime(events["timestamp"], format="%Y-%m-%dT%H:%M:%SZ", utc=True)
+    events["ts"] = pd.to_datetime(
+        events["timestamp"], format="%Y-%m-%dT%H:%M:%SZ", utc=True
+    )
     return events
 
 
@@ -31,4 +35,3 @@ def demo_accounts(demo: DemoTruth) -> pd.DataFrame:
         accounts["signup_at"], format="%Y-%m-%dT%H:%M:%SZ", utc=True
     )
     return accounts
-

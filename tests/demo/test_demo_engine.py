@@ -40,7 +40,9 @@ def account_table(loaded_config) -> pd.DataFrame:
 
     with Store.open(loaded_config.store_path) as store:
         events = store.events()
-        end = observation_end(loaded_config, events, lambda expr: store.execute(expr).iloc[0, 0])
+        end = observation_end(
+            loaded_config, events, lambda expr: store.execute(expr).iloc[0, 0]
+        )
         built = build_account_table(
             loaded_config, events, store.accounts(), store.properties(), end
         )
@@ -75,14 +77,18 @@ def test_account_table_has_every_account(demo, account_table) -> None:
 
 @pytest.mark.parametrize("milestone", MILESTONES)
 def test_milestone_times_match_generator(demo, account_table, milestone: str) -> None:
-    expected = demo.accounts.set_index("account_id")[f"{milestone}_at"].reindex(account_table.index)
+    expected = demo.accounts.set_index("account_id")[f"{milestone}_at"].reindex(
+        account_table.index
+    )
     got = _as_utc(account_table[f"m_{milestone}_at"])
     mismatched = account_table.index[~_same_times(got, expected)]
     assert list(mismatched) == []
 
 
 @pytest.mark.parametrize("milestone", MILESTONES)
-def test_milestone_status_matches_generator(demo, account_table, milestone: str) -> None:
+def test_milestone_status_matches_generator(
+    demo, account_table, milestone: str
+) -> None:
     accounts = demo.accounts.set_index("account_id").reindex(account_table.index)
     status = account_table[f"m_{milestone}_status"]
     reached = accounts[f"{milestone}_at"].notna()
@@ -94,7 +100,9 @@ def test_milestone_status_matches_generator(demo, account_table, milestone: str)
 
 
 def test_churn_times_match_generator(demo, account_table) -> None:
-    expected = demo.accounts.set_index("account_id")["churn_at"].reindex(account_table.index)
+    expected = demo.accounts.set_index("account_id")["churn_at"].reindex(
+        account_table.index
+    )
     got = _as_utc(account_table["churn_at"])
     assert _same_times(got, expected).all()
 
@@ -148,7 +156,9 @@ def test_full_adoption_median_not_reached(demo, analysis) -> None:
 def test_km_share_covers_true_share(demo, analysis, milestone: str, horizons) -> None:
     # Exceed value by day 1 is left out: its true share, 0.00008, rounds to
     # no account at all out of 3000.
-    truth = demo.summary["milestones"][milestone]["overall"]["reached_by_day"]["analytic"]
+    truth = demo.summary["milestones"][milestone]["overall"]["reached_by_day"][
+        "analytic"
+    ]
     shares = {h.days: h for h in analysis.milestone(milestone).overall.km_horizons}
     for horizon in horizons:
         share = shares[float(horizon)]

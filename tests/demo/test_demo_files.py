@@ -13,8 +13,13 @@ import pytest
 from demo_helpers import DEMO_ACCOUNTS, demo_files
 
 from jalon.demo import DemoEffects, generate_demo
-from jalon.demo.model import COMPANY_SIZES, COUNTRIES, OBSERVATION_END, PLANS, SEAT_RANGES
-
+from jalon.demo.model import (
+    COMPANY_SIZES,
+    COUNTRIES,
+    OBSERVATION_END,
+    PLANS,
+    SEAT_RANGES,
+)
 
 EVENT_COLUMNS = [
     "account_id",
@@ -27,7 +32,14 @@ EVENT_COLUMNS = [
     "amount",
     "reason",
 ]
-ACCOUNT_COLUMNS = ["account_id", "signup_at", "plan", "company_size", "channel", "country"]
+ACCOUNT_COLUMNS = [
+    "account_id",
+    "signup_at",
+    "plan",
+    "company_size",
+    "channel",
+    "country",
+]
 ACTIVITY_EVENTS = ("logged_in", "report_viewed", "feature_used")
 
 
@@ -45,7 +57,9 @@ def test_other_seed_gives_other_events(tmp_path: Path) -> None:
     first = generate_demo(tmp_path / "a", seed=11, n_accounts=200)
     other = generate_demo(tmp_path / "b", seed=12, n_accounts=200)
     events = "events.csv.gz"
-    assert (first.out_dir / events).read_bytes() != (other.out_dir / events).read_bytes()
+    assert (first.out_dir / events).read_bytes() != (
+        other.out_dir / events
+    ).read_bytes()
 
 
 def test_written_files(demo) -> None:
@@ -74,9 +88,12 @@ def test_accounts_values(demo_accounts) -> None:
 def test_signups_span_eighteen_months(demo_accounts) -> None:
     months = demo_accounts["signup_at"].dt.strftime("%Y-%m")
     per_month = months.value_counts().sort_index()
-    assert list(per_month.index) == [
-        f"{year}-{month:02d}" for year in (2025, 2026) for month in range(1, 13)
-    ][:18]
+    assert (
+        list(per_month.index)
+        == [f"{year}-{month:02d}" for year in (2025, 2026) for month in range(1, 13)][
+            :18
+        ]
+    )
     # Intensity grows from 1 to 2 over the window: the last quarter has more
     # sign-ups than the first.
     assert per_month.iloc[-3:].sum() > per_month.iloc[:3].sum()
@@ -104,7 +121,9 @@ def test_events_by_name_match_truth(demo, demo_events) -> None:
 
 
 def test_timestamps_are_iso_utc(demo_events) -> None:
-    assert demo_events["timestamp"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
+    assert (
+        demo_events["timestamp"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
+    )
     assert demo_events["ts"].is_monotonic_increasing
 
 
@@ -121,14 +140,18 @@ def test_properties_on_their_events(demo_events) -> None:
     features = demo_events.loc[demo_events["event"] == "feature_used", "feature"]
     assert features.notna().all()
     assert features.nunique() == 8
-    assert demo_events.loc[demo_events["event"] != "feature_used", "feature"].isna().all()
+    assert (
+        demo_events.loc[demo_events["event"] != "feature_used", "feature"].isna().all()
+    )
     cancelled = demo_events[demo_events["event"] == "subscription_cancelled"]
     assert cancelled["amount"].notna().all()
     assert cancelled["reason"].notna().all()
 
 
 def test_no_event_before_signup(demo_events, demo_accounts) -> None:
-    merged = demo_events.merge(demo_accounts[["account_id", "signup_at"]], on="account_id")
+    merged = demo_events.merge(
+        demo_accounts[["account_id", "signup_at"]], on="account_id"
+    )
     assert len(merged) == len(demo_events)
     assert (merged["ts"] >= merged["signup_at"]).all()
 
@@ -138,7 +161,9 @@ def test_no_event_at_or_after_observation_end(demo_events) -> None:
 
 
 def test_no_activity_after_churn(demo, demo_events) -> None:
-    churned = demo.accounts.dropna(subset=["churn_at"]).set_index("account_id")["churn_at"]
+    churned = demo.accounts.dropna(subset=["churn_at"]).set_index("account_id")[
+        "churn_at"
+    ]
     cancelled = demo_events[demo_events["event"] == "subscription_cancelled"]
     assert cancelled["account_id"].is_unique
     assert set(cancelled["account_id"]) == set(churned.index)
@@ -223,7 +248,11 @@ def test_config_passes_jalon_validation(demo) -> None:
     from jalon.config import load_config
 
     config = load_config(demo.out_dir / "jalon.toml")
-    assert [m.id for m in config.milestones] == ["basic_value", "exceed_value", "full_adoption"]
+    assert [m.id for m in config.milestones] == [
+        "basic_value",
+        "exceed_value",
+        "full_adoption",
+    ]
     assert tuple(config.horizons) == (1, 7, 30)
 
 
@@ -241,7 +270,9 @@ def test_billing_generated_when_module_exists(demo) -> None:
 
 
 def test_effects_recorded(tmp_path: Path) -> None:
-    effects = DemoEffects(churn_hr_after_value=1.0, segment_ttv_ratio=2.0, aha_event=None)
+    effects = DemoEffects(
+        churn_hr_after_value=1.0, segment_ttv_ratio=2.0, aha_event=None
+    )
     truth = generate_demo(tmp_path, seed=3, n_accounts=100, effects=effects)
     assert truth.summary["effects"] == {
         "churn_hr_after_value": 1.0,

@@ -39,7 +39,11 @@ def _groups(accounts: pd.DataFrame):
     yield "overall", None, accounts
     for segment, values in (("plan", PLANS), ("company_size", COMPANY_SIZES)):
         for value in values:
-            yield f"{segment}={value}", (segment, value), accounts[accounts[segment] == value]
+            yield (
+                f"{segment}={value}",
+                (segment, value),
+                accounts[accounts[segment] == value],
+            )
 
 
 def _truth_group(truth: dict, milestone: str, key: tuple[str, str] | None) -> dict:
@@ -67,7 +71,9 @@ def test_never_share_and_horizons_recount(demo, milestone: str) -> None:
         group = _truth_group(demo.summary, milestone, key)
         assert group["n_accounts"] == latent.size, label
         never = np.count_nonzero(np.isinf(latent)) / latent.size
-        assert group["never_share"]["empirical"] == pytest.approx(never, abs=1e-12), label
+        assert group["never_share"]["empirical"] == pytest.approx(never, abs=1e-12), (
+            label
+        )
         for horizon in ("1", "7", "30"):
             reached = np.count_nonzero(latent <= int(horizon)) / latent.size
             share = group["reached_by_day"]["empirical"][horizon]
@@ -89,7 +95,10 @@ def test_analytic_truth_matches_large_sample(large_accounts, milestone: str) -> 
         for horizon in ("1", "7", "30"):
             sample_share = group["reached_by_day"]["empirical"][horizon]
             model_share = group["reached_by_day"]["analytic"][horizon]
-            assert sample_share == pytest.approx(model_share, abs=0.01), (label, horizon)
+            assert sample_share == pytest.approx(model_share, abs=0.01), (
+                label,
+                horizon,
+            )
 
 
 @pytest.mark.parametrize("t", [0.5, 3.0, 12.0, 40.0, 300.0])
@@ -97,8 +106,12 @@ def test_lognormal_sum_cdf_matches_quad(t: float) -> None:
     # P(A + B <= t) = integral over a in (0, t) of f_A(a) * F_B(t - a).
     a_dist = stats.lognorm(s=1.1, scale=2.5)
     b_dist = stats.lognorm(s=0.9, scale=9.0)
-    expected, _ = integrate.quad(lambda a: a_dist.pdf(a) * b_dist.cdf(t - a), 0, t, limit=200)
-    assert lognormal_sum_cdf(t, (2.5, 1.1), (9.0, 0.9)) == pytest.approx(expected, abs=1e-9)
+    expected, _ = integrate.quad(
+        lambda a: a_dist.pdf(a) * b_dist.cdf(t - a), 0, t, limit=200
+    )
+    assert lognormal_sum_cdf(t, (2.5, 1.1), (9.0, 0.9)) == pytest.approx(
+        expected, abs=1e-9
+    )
 
 
 def test_analytic_quantile_inverts_cdf() -> None:
@@ -124,7 +137,9 @@ def test_segment_ratio_in_latent_medians(ratio: float) -> None:
     latent = accounts["basic_value_latent_days"]
     reaching = np.isfinite(latent)
     enterprise = accounts["plan"] == "enterprise"
-    measured = latent[reaching & enterprise].median() / latent[reaching & ~enterprise].median()
+    measured = (
+        latent[reaching & enterprise].median() / latent[reaching & ~enterprise].median()
+    )
     assert measured == pytest.approx(ratio, rel=0.05)
 
 
@@ -189,14 +204,20 @@ def test_churn_hazard_ratio_after_value(hazard_ratio: float) -> None:
     churn = accounts["churn_latent_days"].to_numpy()[stratum]
     early_end = np.full(basic.size, 30.0)
     before = _churn_rate(early_end, np.maximum(basic, early_end), churn)
-    after = _churn_rate(np.maximum(basic, early_end), np.full(basic.size, np.inf), churn)
+    after = _churn_rate(
+        np.maximum(basic, early_end), np.full(basic.size, np.inf), churn
+    )
     assert after / before == pytest.approx(hazard_ratio, rel=0.1)
 
 
 def test_churn_hazard_ratio_of_aha() -> None:
-    population, _ = simulate_population(29, LARGE_POPULATION, DemoEffects(aha_effect=0.35))
+    population, _ = simulate_population(
+        29, LARGE_POPULATION, DemoEffects(aha_effect=0.35)
+    )
     accounts = accounts_frame(population)
-    stratum = ((accounts["plan"] == "team") & (accounts["channel"] == "organic")).to_numpy()
+    stratum = (
+        (accounts["plan"] == "team") & (accounts["channel"] == "organic")
+    ).to_numpy()
     basic = accounts["basic_value_latent_days"].to_numpy()[stratum]
     churn = accounts["churn_latent_days"].to_numpy()[stratum]
     aha = accounts["aha_planted"].to_numpy()[stratum]
@@ -224,9 +245,15 @@ def test_aha_behaviour_ranks_first(demo_events, demo_accounts) -> None:
     # among accounts observed for 90 days.
     end = pd.Timestamp("2026-07-01", tz="UTC")
     horizon = pd.Timedelta(days=90)
-    accounts = demo_accounts[demo_accounts["signup_at"] <= end - horizon].set_index("account_id")
-    events = demo_events.merge(demo_accounts[["account_id", "signup_at"]], on="account_id")
-    churn_at = events[events["event"] == "subscription_cancelled"].set_index("account_id")["ts"]
+    accounts = demo_accounts[demo_accounts["signup_at"] <= end - horizon].set_index(
+        "account_id"
+    )
+    events = demo_events.merge(
+        demo_accounts[["account_id", "signup_at"]], on="account_id"
+    )
+    churn_at = events[events["event"] == "subscription_cancelled"].set_index(
+        "account_id"
+    )["ts"]
     churned = churn_at.reindex(accounts.index) <= accounts["signup_at"] + horizon
     retained = ~churned.fillna(False).astype(bool)
 
@@ -239,6 +266,8 @@ def test_aha_behaviour_ranks_first(demo_events, demo_accounts) -> None:
             did = per_account >= k
             if did.all() or not did.any():
                 continue
-            scores[(name, k)] = np.corrcoef(did.astype(float), retained.astype(float))[0, 1]
+            scores[(name, k)] = np.corrcoef(did.astype(float), retained.astype(float))[
+                0, 1
+            ]
     best = max(scores, key=scores.get)
     assert best == ("teammate_invited", 2)

@@ -78,7 +78,9 @@ class EventBlocks:
     """Event arrays collected block by block, then concatenated."""
 
     parts: dict[str, list[np.ndarray]] = field(
-        default_factory=lambda: {k: [] for k in ("account", "days", "event", "user", "feature", "reason")}
+        default_factory=lambda: {
+            k: [] for k in ("account", "days", "event", "user", "feature", "reason")
+        }
     )
 
     def add(
@@ -95,7 +97,9 @@ class EventBlocks:
         self.parts["account"].append(account.astype(np.int64))
         self.parts["days"].append(days.astype(np.float64))
         self.parts["event"].append(np.full(n, EVENT_CODE[event], dtype=np.int8))
-        self.parts["user"].append(np.broadcast_to(np.asarray(user, dtype=np.int16), (n,)))
+        self.parts["user"].append(
+            np.broadcast_to(np.asarray(user, dtype=np.int16), (n,))
+        )
         self.parts["feature"].append(_codes(feature, n))
         self.parts["reason"].append(_codes(reason, n))
 
@@ -133,7 +137,9 @@ def build_events(population: Population, rng: np.random.Generator) -> pd.DataFra
     return frame
 
 
-def _add_onboarding(blocks: EventBlocks, population: Population, rng: np.random.Generator) -> None:
+def _add_onboarding(
+    blocks: EventBlocks, population: Population, rng: np.random.Generator
+) -> None:
     n = population.n_accounts
     everyone = np.arange(n)
     reaches = np.isfinite(population.basic_days)
@@ -142,8 +148,8 @@ def _add_onboarding(blocks: EventBlocks, population: Population, rng: np.random.
     tour = rng.random(n) < np.where(reaches, *TOUR_PROBABILITY)
     blocks.add(everyone[tour], _lognormal(rng, TOUR_DELAY, n)[tour], "tour_completed")
 
-    # A project comes before the first shared report of an account that
-    # shares one, so the funnel sign-up > tour > project > report holds.
+    # Every account that shares a report creates a project before its first
+    # report, so funnels through project_created to report_shared convert.
     fraction = rng.uniform(*PROJECT_FRACTION_OF_BASIC, size=n)
     other_project = rng.random(n) < PROJECT_PROBABILITY_WITHOUT_VALUE
     other_delay = _lognormal(rng, PROJECT_DELAY_WITHOUT_VALUE, n)
@@ -161,7 +167,9 @@ def _add_invitations(blocks: EventBlocks, population: Population) -> None:
     blocks.add(account, population.invite_days[account, slot], "teammate_invited")
 
 
-def _add_value_events(blocks: EventBlocks, population: Population, rng: np.random.Generator) -> None:
+def _add_value_events(
+    blocks: EventBlocks, population: Population, rng: np.random.Generator
+) -> None:
     """Add shared reports and created automations, first ones at latent times.
 
     Before full adoption only users 0 and 1 share reports, so the third
@@ -195,7 +203,9 @@ def _add_value_events(blocks: EventBlocks, population: Population, rng: np.rando
     blocks.add(account, days, "automation_created", users)
 
 
-def _add_sessions(blocks: EventBlocks, population: Population, rng: np.random.Generator) -> None:
+def _add_sessions(
+    blocks: EventBlocks, population: Population, rng: np.random.Generator
+) -> None:
     n = population.n_accounts
     reaches = np.isfinite(population.basic_days)
     dormant = np.where(reaches, np.inf, rng.exponential(DORMANT_MEAN_DAYS, size=n))
@@ -205,7 +215,9 @@ def _add_sessions(blocks: EventBlocks, population: Population, rng: np.random.Ge
     # higher rate during onboarding.
     rate = SESSION_RATE_PER_DAY * np.sqrt(population.seats) * VALUE_ACTIVITY_FACTOR
     onboarding_end = np.minimum(active_until, ONBOARDING_DAYS)
-    early = poisson_times(rng, np.zeros(n), onboarding_end, rate * ONBOARDING_ACTIVITY_FACTOR)
+    early = poisson_times(
+        rng, np.zeros(n), onboarding_end, rate * ONBOARDING_ACTIVITY_FACTOR
+    )
     late = poisson_times(rng, np.full(n, ONBOARDING_DAYS), active_until, rate)
     account = np.concatenate([early[0], late[0]])
     days = np.concatenate([early[1], late[1]])
@@ -231,7 +243,11 @@ def _add_sessions(blocks: EventBlocks, population: Population, rng: np.random.Ge
     views, uses = session[is_view], session[~is_view]
     blocks.add(account[views], extra_days[is_view], "report_viewed", user[views])
     blocks.add(
-        account[uses], extra_days[~is_view], "feature_used", user[uses], feature=feature[~is_view]
+        account[uses],
+        extra_days[~is_view],
+        "feature_used",
+        user[uses],
+        feature=feature[~is_view],
     )
 
 
@@ -240,7 +256,9 @@ def _session_acceptance(epoch_seconds: np.ndarray) -> np.ndarray:
     # 1970-01-01 was a Thursday: (epoch day + 3) % 7 is 0 on Mondays.
     weekday = (epoch_seconds // model.SECONDS_PER_DAY + 3) % 7
     acceptance = np.full(hour.shape, NIGHT_ACCEPTANCE)
-    acceptance[(hour >= EVENING_HOURS[0]) & (hour < EVENING_HOURS[1])] = EVENING_ACCEPTANCE
+    acceptance[(hour >= EVENING_HOURS[0]) & (hour < EVENING_HOURS[1])] = (
+        EVENING_ACCEPTANCE
+    )
     acceptance[(hour >= WORKING_HOURS[0]) & (hour < WORKING_HOURS[1])] = 1.0
     return np.where(weekday >= 5, acceptance * WEEKEND_ACCEPTANCE, acceptance)
 
@@ -260,11 +278,14 @@ def poisson_times(
     return account, days
 
 
-def joined_users(population: Population, account: np.ndarray, days: np.ndarray) -> np.ndarray:
+def joined_users(
+    population: Population, account: np.ndarray, days: np.ndarray
+) -> np.ndarray:
     """Return how many users had joined each account at each time.
 
-    User 0 signs up; user k joins at invitation k, for k below the seat count
-    (an extra invitation of a two-seat aha account brings nobody).
+    User 0 signs up the account. User k joins at invitation k, for k below
+    the seat count, so the extra invitation of a two-seat aha account brings
+    no user.
     """
     invites = population.invite_days
     brings_user = np.arange(invites.shape[1])[None, :] < (population.seats - 1)[:, None]
@@ -276,12 +297,16 @@ def _pick_user(rng: np.random.Generator, n_users: np.ndarray) -> np.ndarray:
     return np.floor(rng.random(n_users.size) * n_users).astype(np.int16)
 
 
-def _lognormal(rng: np.random.Generator, median_sigma: tuple[float, float], n: int) -> np.ndarray:
+def _lognormal(
+    rng: np.random.Generator, median_sigma: tuple[float, float], n: int
+) -> np.ndarray:
     median, sigma = median_sigma
     return rng.lognormal(mean=np.log(median), sigma=sigma, size=n)
 
 
-def _keep_before_stop(columns: dict[str, np.ndarray], population: Population) -> dict[str, np.ndarray]:
+def _keep_before_stop(
+    columns: dict[str, np.ndarray], population: Population
+) -> dict[str, np.ndarray]:
     keep = columns["days"] < population.stop_days[columns["account"]]
     return {name: values[keep] for name, values in columns.items()}
 
@@ -290,12 +315,16 @@ def _add_cancellations_into(
     columns: dict[str, np.ndarray], population: Population, rng: np.random.Generator
 ) -> None:
     churned = np.nonzero(population.churn_days < population.end_days)[0]
-    reason = rng.choice(len(model.CANCEL_REASONS), size=churned.size, p=model.CANCEL_REASON_SHARES)
+    reason = rng.choice(
+        len(model.CANCEL_REASONS), size=churned.size, p=model.CANCEL_REASON_SHARES
+    )
     blocks = EventBlocks()
-    blocks.add(churned, population.churn_days[churned], "subscription_cancelled", reason=reason)
+    blocks.add(
+        churned, population.churn_days[churned], "subscription_cancelled", reason=reason
+    )
     extra = blocks.concatenate()
-    for name in columns:
-        columns[name] = np.concatenate([columns[name], extra[name]])
+    for name, values in columns.items():
+        columns[name] = np.concatenate([values, extra[name]])
 
 
 def _to_frame(columns: dict[str, np.ndarray], population: Population) -> pd.DataFrame:
@@ -309,7 +338,10 @@ def _to_frame(columns: dict[str, np.ndarray], population: Population) -> pd.Data
     ids = account_ids(population.n_accounts)
     first_user = np.concatenate([[0], np.cumsum(population.seats)[:-1]])
     user_names = np.concatenate(
-        [[f"{ids[a]}-u{k:02d}" for k in range(population.seats[a])] for a in range(ids.size)]
+        [
+            [f"{ids[a]}-u{k:02d}" for k in range(population.seats[a])]
+            for a in range(ids.size)
+        ]
     )
     signed_up = event == EVENT_CODE["signed_up"]
     cancelled = event == EVENT_CODE["subscription_cancelled"]
@@ -318,11 +350,17 @@ def _to_frame(columns: dict[str, np.ndarray], population: Population) -> pd.Data
     return pd.DataFrame(
         {
             "account_id": pd.Categorical.from_codes(account, ids),
-            "user_id": pd.Categorical.from_codes(first_user[account] + user, user_names),
+            "user_id": pd.Categorical.from_codes(
+                first_user[account] + user, user_names
+            ),
             "event": pd.Categorical.from_codes(event, EVENTS),
             "timestamp": timestamp,
-            "plan": _labels(np.where(signed_up, population.plan[account], -1), model.PLANS),
-            "channel": _labels(np.where(signed_up, population.channel[account], -1), model.CHANNELS),
+            "plan": _labels(
+                np.where(signed_up, population.plan[account], -1), model.PLANS
+            ),
+            "channel": _labels(
+                np.where(signed_up, population.channel[account], -1), model.CHANNELS
+            ),
             "feature": _labels(columns["feature"][order], model.FEATURES),
             "amount": pd.Series(amount[account], dtype="Int64").where(cancelled),
             "reason": _labels(columns["reason"][order], model.CANCEL_REASONS),
@@ -330,9 +368,13 @@ def _to_frame(columns: dict[str, np.ndarray], population: Population) -> pd.Data
     )
 
 
-def seconds_after_signup_of(population: Population, account: np.ndarray, days: np.ndarray) -> np.ndarray:
+def seconds_after_signup_of(
+    population: Population, account: np.ndarray, days: np.ndarray
+) -> np.ndarray:
     """Return epoch seconds of event times given in days after their account's sign-up."""
-    return population.signup_s[account] + np.floor(days * model.SECONDS_PER_DAY).astype(np.int64)
+    return population.signup_s[account] + np.floor(days * model.SECONDS_PER_DAY).astype(
+        np.int64
+    )
 
 
 def _labels(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:

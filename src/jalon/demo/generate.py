@@ -1,9 +1,9 @@
 """Write the demo company to a folder: events, accounts, config and known truth.
 
 The output depends only on the seed, the number of accounts and the planted
-effects, never on the current date, and the same arguments give
-byte-identical files: the gzip header carries no time stamp or file name,
-and JSON keys keep a fixed order.
+effects, never on the current date. The same arguments give byte-identical
+files, because the gzip header carries no time stamp or file name and JSON
+keys keep a fixed order.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ TRUTH_FILE = "truth.json"
 STORE_FOLDER = ".jalon"
 BILLING_MODULE = "jalon.demo.billing"
 GZIP_LEVEL = 6
+DEFAULT_EFFECTS = DemoEffects()
 TRUTH_FORMAT_VERSION = 1
 
 # Shown by the CLI and the report next to every demo figure.
@@ -46,7 +47,12 @@ SYNTHETIC_NOTICE = N_(
 
 MILESTONES = (
     ("basic_value", "basic", "First report shared", 'event = "report_shared"'),
-    ("exceed_value", "exceed", "First automation created", 'event = "automation_created"'),
+    (
+        "exceed_value",
+        "exceed",
+        "First automation created",
+        'event = "automation_created"',
+    ),
     (
         "full_adoption",
         "full_adoption",
@@ -115,7 +121,9 @@ class DemoTruth:
         ``"empirical"`` (the sampled latent times of these accounts).
         """
         truth = self.summary["milestones"][milestone]
-        group = truth["overall"] if segment is None else truth["segments"][segment][value]
+        group = (
+            truth["overall"] if segment is None else truth["segments"][segment][value]
+        )
         return group["quantiles_days"][kind][name]
 
 
@@ -134,7 +142,7 @@ def generate_demo(
     out_dir: Path,
     seed: int = 2026,
     n_accounts: int = 3000,
-    effects: DemoEffects = DemoEffects(),
+    effects: DemoEffects = DEFAULT_EFFECTS,
 ) -> DemoTruth:
     """Generate the synthetic demo company into ``out_dir`` and return its truth.
 
@@ -174,15 +182,22 @@ def generate_demo(
     write_accounts(accounts, out_dir / ACCOUNTS_FILE)
     billing = _generate_billing(accounts, out_dir, seed)
     revenue_section = billing.pop("config_toml", None) if billing is not None else None
-    (out_dir / CONFIG_FILE).write_text(config_text(seed, revenue_section), encoding="utf-8")
+    (out_dir / CONFIG_FILE).write_text(
+        config_text(seed, revenue_section), encoding="utf-8"
+    )
 
     summary = truth_summary(population, accounts, events, effects, seed, billing)
     files = sorted(set(_relative_files(out_dir)) | {TRUTH_FILE})
     summary["files"] = files
-    text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    text = json.dumps(
+        summary, indent=2, ensure_ascii=False, allow_nan=False, default=str
+    )
     (out_dir / TRUTH_FILE).write_text(text + "\n", encoding="utf-8")
     logger.info(
-        "wrote demo company to %s: %d accounts, %d events", out_dir, n_accounts, len(events)
+        "wrote demo company to %s: %d accounts, %d events",
+        out_dir,
+        n_accounts,
+        len(events),
     )
     return DemoTruth(
         out_dir=out_dir,
@@ -212,9 +227,12 @@ def write_events(events: pd.DataFrame, path: Path) -> None:
     frame = events.assign(timestamp=iso_utc(events["timestamp"].to_numpy()))
     text = frame.to_csv(index=False, lineterminator="\n")
     # mtime=0 and an empty file name keep the gzip header identical between runs.
-    with path.open("wb") as raw, gzip.GzipFile(
-        filename="", fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0
-    ) as compressed:
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(
+            filename="", fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0
+        ) as compressed,
+    ):
         compressed.write(text.encode("utf-8"))
 
 
@@ -325,7 +343,7 @@ def truth_summary(
         "generator": {"module": "jalon.demo", "format_version": TRUTH_FORMAT_VERSION},
         "seed": seed,
         "n_accounts": population.n_accounts,
-        "n_events": int(len(events)),
+        "n_events": len(events),
         "events_by_name": {str(name): int(n) for name, n in counts.items()},
         "effects": effects.to_dict(),
         "model": model.model_parameters(),
@@ -338,7 +356,10 @@ def truth_summary(
         },
         "aha": _aha_truth(population, effects),
         "milestones": {
-            milestone_id: {"tier": tier, **milestone_truth(accounts, milestone_id, effects)}
+            milestone_id: {
+                "tier": tier,
+                **milestone_truth(accounts, milestone_id, effects),
+            }
             for milestone_id, tier, _, _ in MILESTONES
         },
         "billing_generated": billing is not None,
@@ -349,11 +370,13 @@ def truth_summary(
 def _aha_truth(population: Population, effects: DemoEffects) -> dict[str, object]:
     """Return the planted aha behaviour and how many accounts show it in the data."""
     invites = population.invite_days
-    in_window = (invites <= model.AHA_WINDOW_DAYS) & (invites < population.stop_days[:, None])
+    in_window = (invites <= model.AHA_WINDOW_DAYS) & (
+        invites < population.stop_days[:, None]
+    )
     observed = in_window.sum(axis=1) >= model.AHA_MIN_COUNT
     return {
-        # Early invitations are always in the data; aha_event=None only
-        # removes their effect on churn.
+        # Early invitations are in the data even when aha_event is None,
+        # which only removes their effect on churn.
         "event": model.SUPPORTED_AHA_EVENTS[0],
         "min_count": model.AHA_MIN_COUNT,
         "window_days": model.AHA_WINDOW_DAYS,

@@ -1,8 +1,9 @@
 """Parameters of the synthetic demo company and the effects a test can plant.
 
-Every number that shapes the demo data lives here, so the known truth written
-to ``truth.json`` can quote the model it came from. Times are in days from the
-account's sign-up unless a name says otherwise.
+The numbers that shape segments, latent times to value and churn live here,
+so the known truth written to ``truth.json`` can quote the model it came from.
+Activity rates, which no truth figure depends on, sit in :mod:`events`. Times
+are in days from the account's sign-up unless a name says otherwise.
 
 Independence choices keep the truth exact for Kaplan-Meier. Before an
 account reaches basic value, its churn hazard depends on plan, channel and
@@ -16,17 +17,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Sign-ups run for 18 months, from SIGNUP_FROM up to OBSERVATION_END, and every
 # event falls strictly before OBSERVATION_END. Fixed dates keep the output
 # independent of the day the generator runs.
-SIGNUP_FROM = datetime(2025, 1, 1, tzinfo=timezone.utc)
-OBSERVATION_END = datetime(2026, 7, 1, tzinfo=timezone.utc)
+SIGNUP_FROM = datetime(2025, 1, 1, tzinfo=UTC)
+OBSERVATION_END = datetime(2026, 7, 1, tzinfo=UTC)
 SECONDS_PER_DAY = 86_400
 
 # Daily sign-up intensity grows linearly from 1 to 1 + SIGNUP_GROWTH over the
-# window; weekend days get WEEKEND_SIGNUP_FACTOR of a weekday's intensity.
+# window. A weekend day gets WEEKEND_SIGNUP_FACTOR of a weekday's intensity.
 SIGNUP_GROWTH = 1.0
 WEEKEND_SIGNUP_FACTOR = 0.45
 # Time of day of a sign-up, in hours UTC: normal, clipped to the day.
@@ -52,9 +53,9 @@ COUNTRY_SHARES = (0.78, 0.08, 0.05, 0.05, 0.04)
 # Monthly list price per seat in EUR, by plan: the `amount` of a cancellation.
 SEAT_PRICE_EUR = (15, 29, 59)
 
-# Basic value (first `report_shared`): never reached with a probability that
-# depends on company size; otherwise after a log-normal delay whose median is
-# the one below for starter and team, times segment_ttv_ratio for enterprise.
+# Basic value (first `report_shared`) is never reached with a probability that
+# depends on company size. Otherwise it comes after a log-normal delay with the
+# median below for starter and team, times segment_ttv_ratio for enterprise.
 NEVER_BASIC_BY_SIZE = (0.22, 0.17, 0.14, 0.12)
 BASIC_DELAY_MEDIAN_DAYS = 2.5
 BASIC_DELAY_SIGMA = 1.1
@@ -135,7 +136,9 @@ class DemoEffects:
         for name in ("churn_hr_after_value", "segment_ttv_ratio", "aha_effect"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value)):
-                raise ValueError(f"DemoEffects.{name} must be a finite number, got {value!r}")
+                raise ValueError(
+                    f"DemoEffects.{name} must be a finite number, got {value!r}"
+                )
             if value <= 0:
                 raise ValueError(f"DemoEffects.{name} must be positive, got {value!r}")
         if self.aha_event is not None and self.aha_event not in SUPPORTED_AHA_EVENTS:

@@ -24,9 +24,8 @@ STREAMS = ("signup", "segments", "ttv", "invites", "churn", "events")
 
 # A finite stand-in for "never" inside hazard arithmetic, in days.
 NEVER_DAYS = 1e9
-# Invitation timing: non-aha accounts send their first invitation after a
-# log-normal delay; later invitations are spread at a mean interval of
-# INVITE_SPREAD_DAYS divided by the number of seats.
+# Non-aha accounts send their first invitation after a log-normal delay. Later
+# invitations follow at a mean interval of INVITE_SPREAD_DAYS / seats.
 FIRST_INVITE_MEDIAN_DAYS = 4.0
 FIRST_INVITE_SIGMA = 1.0
 INVITE_SPREAD_DAYS = 60.0
@@ -43,7 +42,7 @@ SECOND_SHARER_SIGMA = 1.0
 class Population:
     """Latent state of every demo account, one array entry per account.
 
-    Times are float days from sign-up; ``np.inf`` marks a milestone the
+    Times are float days from sign-up. ``np.inf`` marks a milestone the
     account would never reach, even with no churn and no end of observation.
     Category columns hold indices into the tuples of :mod:`jalon.demo.model`.
     """
@@ -77,7 +76,9 @@ class Population:
 def spawn_generators(seed: int) -> dict[str, np.random.Generator]:
     """Return one seeded generator per name in :data:`STREAMS`."""
     children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+    return {
+        name: np.random.default_rng(child) for name, child in zip(STREAMS, children)
+    }
 
 
 def simulate_population(
@@ -164,19 +165,29 @@ def _sample_ttv(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return latent days to basic, exceed, full adoption and the second sharer."""
     n = plan.size
-    scale = np.where(plan == model.PLANS.index("enterprise"), effects.segment_ttv_ratio, 1.0)
+    scale = np.where(
+        plan == model.PLANS.index("enterprise"), effects.segment_ttv_ratio, 1.0
+    )
 
     never_basic = rng.random(n) < np.asarray(model.NEVER_BASIC_BY_SIZE)[size]
-    basic_delay = _lognormal(rng, model.BASIC_DELAY_MEDIAN_DAYS, model.BASIC_DELAY_SIGMA, n)
+    basic_delay = _lognormal(
+        rng, model.BASIC_DELAY_MEDIAN_DAYS, model.BASIC_DELAY_SIGMA, n
+    )
     basic = np.where(never_basic, np.inf, scale * basic_delay)
 
-    never_exceed = rng.random(n) < np.asarray(model.NEVER_EXCEED_AFTER_BASIC_BY_PLAN)[plan]
-    exceed_delay = _lognormal(rng, model.EXCEED_DELAY_MEDIAN_DAYS, model.EXCEED_DELAY_SIGMA, n)
+    never_exceed = (
+        rng.random(n) < np.asarray(model.NEVER_EXCEED_AFTER_BASIC_BY_PLAN)[plan]
+    )
+    exceed_delay = _lognormal(
+        rng, model.EXCEED_DELAY_MEDIAN_DAYS, model.EXCEED_DELAY_SIGMA, n
+    )
     exceed = np.where(never_exceed, np.inf, basic + scale * exceed_delay)
 
     never_full = rng.random(n) < np.asarray(model.NEVER_FULL_AFTER_BASIC_BY_SIZE)[size]
     never_full |= seats < model.FULL_ADOPTION_USERS
-    full_delay = scale * _lognormal(rng, model.FULL_DELAY_MEDIAN_DAYS, model.FULL_DELAY_SIGMA, n)
+    full_delay = scale * _lognormal(
+        rng, model.FULL_DELAY_MEDIAN_DAYS, model.FULL_DELAY_SIGMA, n
+    )
     full = np.where(never_full, np.inf, basic + full_delay)
 
     # The second distinct user to share a report does so between basic value
@@ -187,7 +198,9 @@ def _sample_ttv(
     return basic, exceed, full, second
 
 
-def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:
+def _lognormal(
+    rng: np.random.Generator, median: float, sigma: float, n: int
+) -> np.ndarray:
     return rng.lognormal(mean=np.log(median), sigma=sigma, size=n)
 
 
@@ -201,7 +214,7 @@ def _sample_invites(
     """Return sorted invitation times, one row per account, padded with inf.
 
     Invitation k (1-based) brings user k, for k below the number of seats. An
-    aha account with two seats sends one extra invitation nobody accepts, so
+    aha account with two seats sends one extra invitation that brings no user, so
     that it still sends two within the aha window. Every other account sends
     at most one invitation within that window.
     """
@@ -273,7 +286,9 @@ def _sample_churn(
     order = np.argsort(switch_at, axis=1, kind="stable")
     switch_at = np.take_along_axis(switch_at, order, axis=1)
     factor = np.take_along_axis(factor, order, axis=1)
-    return solve_piecewise_hazard(rate0, switch_at, factor, rng.exponential(1.0, size=n))
+    return solve_piecewise_hazard(
+        rate0, switch_at, factor, rng.exponential(1.0, size=n)
+    )
 
 
 def solve_piecewise_hazard(
@@ -299,7 +314,9 @@ def solve_piecewise_hazard(
     ... )
     array([1.5])
     """
-    rates = rate0[:, None] * np.cumprod(np.column_stack([np.ones_like(rate0), factor]), axis=1)
+    rates = rate0[:, None] * np.cumprod(
+        np.column_stack([np.ones_like(rate0), factor]), axis=1
+    )
     edges = np.column_stack([np.zeros_like(rate0), switch_at])
     lengths = np.diff(edges, axis=1)
     hazard_at_edge = np.column_stack(
@@ -307,7 +324,10 @@ def solve_piecewise_hazard(
     )
     interval = (hazard_at_edge <= target[:, None]).sum(axis=1) - 1
     rows = np.arange(rate0.size)
-    return edges[rows, interval] + (target - hazard_at_edge[rows, interval]) / rates[rows, interval]
+    return (
+        edges[rows, interval]
+        + (target - hazard_at_edge[rows, interval]) / rates[rows, interval]
+    )
 
 
 def accounts_frame(population: Population) -> pd.DataFrame:
@@ -346,7 +366,9 @@ def accounts_frame(population: Population) -> pd.DataFrame:
             "channel": np.asarray(model.CHANNELS)[population.channel],
             "country": np.asarray(model.COUNTRIES)[population.country],
             "seats": population.seats.astype(np.int64),
-            "churn_at": _observed_at(population, population.churn_days, population.end_days),
+            "churn_at": _observed_at(
+                population, population.churn_days, population.end_days
+            ),
             "churn_latent_days": population.churn_days,
         }
     )
@@ -377,7 +399,9 @@ def seconds_after_signup(population: Population, days: np.ndarray) -> np.ndarray
     return population.signup_s + np.floor(days * model.SECONDS_PER_DAY).astype(np.int64)
 
 
-def _observed_at(population: Population, days: np.ndarray, limit: np.ndarray) -> pd.Series:
+def _observed_at(
+    population: Population, days: np.ndarray, limit: np.ndarray
+) -> pd.Series:
     seen = days < limit
     seconds = seconds_after_signup(population, np.where(seen, days, 0.0))
     moments = pd.Series(pd.to_datetime(seconds, unit="s", utc=True))

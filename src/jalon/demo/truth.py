@@ -73,7 +73,9 @@ def lognormal_sum_cdf(
     z = CONVOLUTION_LOWER_Z + half * (_NODES + 1)
     rest = t - median_a * np.exp(sigma_a * z)
     safe_rest = np.where(rest > 0, rest, 1.0)
-    cdf_b = np.where(rest > 0, ndtr((np.log(safe_rest) - math.log(median_b)) / sigma_b), 0.0)
+    cdf_b = np.where(
+        rest > 0, ndtr((np.log(safe_rest) - math.log(median_b)) / sigma_b), 0.0
+    )
     density_z = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
     return float(half * np.sum(_WEIGHTS * density_z * cdf_b))
 
@@ -94,8 +96,14 @@ def _cell_model(
     if milestone == "full_adoption":
         extra = (model.FULL_DELAY_MEDIAN_DAYS, model.FULL_DELAY_SIGMA)
         low, high = model.SEAT_RANGES[size]
-        enough_seats = (high - max(low, model.FULL_ADOPTION_USERS) + 1) / (high - low + 1)
-        reach = reach_basic * (1.0 - model.NEVER_FULL_AFTER_BASIC_BY_SIZE[size]) * enough_seats
+        enough_seats = (high - max(low, model.FULL_ADOPTION_USERS) + 1) / (
+            high - low + 1
+        )
+        reach = (
+            reach_basic
+            * (1.0 - model.NEVER_FULL_AFTER_BASIC_BY_SIZE[size])
+            * enough_seats
+        )
         return reach, lambda t: lognormal_sum_cdf(t / scale, basic, extra)
     raise ValueError(f"unknown demo milestone {milestone!r}")
 
@@ -108,7 +116,13 @@ class MixtureModel:
     never-reaching accounts, so it levels off at ``reach``.
     """
 
-    def __init__(self, milestone: str, effects: DemoEffects, segment: str | None, value: str | None):
+    def __init__(
+        self,
+        milestone: str,
+        effects: DemoEffects,
+        segment: str | None,
+        value: str | None,
+    ):
         cells = []
         for plan, plan_share in enumerate(model.PLAN_SHARES):
             for size, size_share in enumerate(model.COMPANY_SIZE_SHARES[plan]):
@@ -157,16 +171,25 @@ def group_truth(latent_days: np.ndarray, mixture: MixtureModel) -> dict[str, obj
     return {
         "n_accounts": int(latent_days.size),
         "never_share": {
-            "empirical": float(np.mean(~np.isfinite(latent_days))) if observed else None,
+            "empirical": float(np.mean(~np.isfinite(latent_days)))
+            if observed
+            else None,
             "analytic": 1.0 - mixture.reach,
         },
         "quantiles_days": {
-            "empirical": {k: empirical_quantile(latent_days, q) for k, q in QUANTILES.items()},
+            "empirical": {
+                k: empirical_quantile(latent_days, q) for k, q in QUANTILES.items()
+            },
             "analytic": {k: mixture.quantile(q) for k, q in QUANTILES.items()},
         },
         "quantiles_days_among_reaching": {
-            "empirical": {k: empirical_quantile(reaching, q) for k, q in QUANTILES.items()},
-            "analytic": {k: mixture.quantile(q, among_reaching=True) for k, q in QUANTILES.items()},
+            "empirical": {
+                k: empirical_quantile(reaching, q) for k, q in QUANTILES.items()
+            },
+            "analytic": {
+                k: mixture.quantile(q, among_reaching=True)
+                for k, q in QUANTILES.items()
+            },
         },
         "reached_by_day": {
             "empirical": {
@@ -190,10 +213,16 @@ def milestone_truth(
         "overall": group_truth(latent, MixtureModel(milestone, effects, None, None))
     }
     segments: dict[str, dict[str, object]] = {}
-    for segment, values in (("plan", model.PLANS), ("company_size", model.COMPANY_SIZES)):
+    for segment, values in (
+        ("plan", model.PLANS),
+        ("company_size", model.COMPANY_SIZES),
+    ):
         column = accounts[segment].to_numpy()
         segments[segment] = {
-            value: group_truth(latent[column == value], MixtureModel(milestone, effects, segment, value))
+            value: group_truth(
+                latent[column == value],
+                MixtureModel(milestone, effects, segment, value),
+            )
             for value in values
         }
     result["segments"] = segments
