@@ -136,32 +136,30 @@ def print_summary(analysis, lang: str) -> None:
 
 
 def milestone_table(analysis, lang: str) -> Table:
+    """Key figures per milestone: counts, shares by horizon and median TTV."""
     _ = translations(lang).gettext
     fmt = Formatter(lang)
     table = Table(title=_("Time to value per milestone (all accounts)"), title_justify="left")
-    table.add_column(_("Milestone"))
-    table.add_column(_("Accounts"), justify="right")
+    table.add_column(_("Milestone"), ratio=3)
     table.add_column(_("Reached"), justify="right")
     table.add_column(_("Churned first"), justify="right")
     table.add_column(_("Not reached yet"), justify="right")
-    horizons = analysis.definitions.horizons
-    for days in horizons:
-        table.add_column(_("By day {days}").format(days=fmt.number(days, 0)), justify="right")
-    table.add_column(_("Median [95% CI]"), justify="right")
-    table.add_column(_("90th percentile"), justify="right")
+    for days in analysis.definitions.horizons:
+        table.add_column(_("Day {days}").format(days=fmt.number(days, 0)), justify="right")
+    table.add_column(_("Median TTV [95% CI]"), justify="right", ratio=2)
     for result in analysis.milestones:
         summary = result.overall
-        shares = [fmt.percent(h.share) for h in summary.horizons]
         table.add_row(
-            f"{result.name}\n[dim]{tier_label(result.tier, _)}[/dim]",
-            fmt.integer(summary.n_accounts),
+            result.name,
             fmt.integer(summary.n_reached),
             fmt.integer(summary.n_churned_first),
             fmt.integer(summary.n_censored),
-            *shares,
+            *(fmt.percent(h.share) for h in summary.horizons),
             percentile_text(summary, 0.5, fmt, _),
-            percentile_text(summary, 0.9, fmt, _),
         )
+    table.caption = _(
+        "Shares reached by day t count every account, including those still observed."
+    )
     return table
 
 

@@ -6,13 +6,12 @@ them. Command groups live in their own modules and register themselves
 through a ``register(app, _)`` function.
 """
 
-from __future__ import annotations
-
 import importlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Annotated
 
 import typer
 
@@ -59,6 +58,19 @@ def build_app(lang: str) -> typer.Typer:
         rich_markup_mode="rich",
         pretty_exceptions_enable=False,
     )
+    @app.callback()
+    def root(
+        lang: Annotated[
+            str | None,
+            typer.Option(
+                "--lang",
+                help=_("Language of messages and reports: fr or en (default: JALON_LANG, then the locale)."),
+            ),
+        ] = None,
+    ) -> None:
+        # The language was read from the arguments before the app was built.
+        pass
+
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)
@@ -70,35 +82,52 @@ def build_app(lang: str) -> typer.Typer:
     return app
 
 
-def _translate_click(_) -> None:
-    """Route Click's and Typer's own words (Usage, Options...) through our catalog."""
-    import click.core
-    import click.decorators
-    import click.exceptions
-    import click.formatting
+TYPER_STRINGS = (
+    "DEFAULT_STRING",
+    "ENVVAR_STRING",
+    "REQUIRED_LONG_STRING",
+    "ARGUMENTS_PANEL_TITLE",
+    "OPTIONS_PANEL_TITLE",
+    "COMMANDS_PANEL_TITLE",
+    "ERRORS_PANEL_TITLE",
+    "ABORTED_TEXT",
+    "RICH_HELP",
+)
+HELP_OPTION_TEXT = "Show this message and exit."
 
-    for module in (click.core, click.decorators, click.exceptions, click.formatting):
-        module._ = _
+
+def _translate_click(_) -> None:
+    """Route Typer's own words (Options, [default: ...]) through our catalog.
+
+    Typer reads them from module constants and from ``gettext`` of the
+    standard library, so both are replaced for this process.
+    """
+    import typer.core
+    import typer.rich_utils as rich_utils
+
+    typer.core._ = _
+    for name in TYPER_STRINGS:
+        original = getattr(rich_utils, f"_jalon_original_{name}", None) or getattr(rich_utils, name)
+        setattr(rich_utils, f"_jalon_original_{name}", original)
+        setattr(rich_utils, name, _(original))
+
+
+def _translate_help_options(command, _) -> None:
+    """Translate the help of every ``--help`` option, which Typer hard-codes.
+
+    Typer creates that option on first use and caches it on the command, so
+    creating it here with a throw-away context lets us set its text.
+    """
     try:
-        import typer.rich_utils as rich_utils
-    except ImportError:
-        return
-    for name in (
-        "ARGUMENTS_PANEL_TITLE",
-        "OPTIONS_PANEL_TITLE",
-        "COMMANDS_PANEL_TITLE",
-        "ERRORS_PANEL_TITLE",
-        "ABORTED_TEXT",
-        "RICH_HELP",
-        "DEFAULT_STRING",
-        "REQUIRED_LONG_STRING",
-    ):
-        original = getattr(rich_utils, f"_jalon_original_{name}", None) or getattr(
-            rich_utils, name, None
-        )
-        if isinstance(original, str):
-            setattr(rich_utils, f"_jalon_original_{name}", original)
-            setattr(rich_utils, name, _(original))
+        from typer._click.core import Context
+    except ImportError:  # Typer releases that use Click itself
+        from click import Context
+
+    option = command.get_help_option(Context(command))
+    if option is not None and option.help == HELP_OPTION_TEXT:
+        option.help = _(HELP_OPTION_TEXT)
+    for sub in getattr(command, "commands", {}).values():
+        _translate_help_options(sub, _)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -108,8 +137,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         level=os.environ.get("JALON_LOG_LEVEL", "ERROR").upper(),
         format="%(levelname)s %(name)s: %(message)s",
     )
-    app = build_app(language_from_argv(argv))
-    app(args=argv, prog_name="jalon")
+    lang = language_from_argv(argv)
+    command = typer.main.get_command(build_app(lang))
+    _translate_help_options(command, translations(lang).gettext)
+    command.main(args=argv, prog_name="jalon")
 
 
 if __name__ == "__main__":
