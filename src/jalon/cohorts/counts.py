@@ -37,7 +37,10 @@ def cohort_sizes(cohorts: ir.Table) -> pd.DataFrame:
     sizes = cohorts.group_by("cohort").aggregate(
         n_accounts=cohorts.count(), latest_start=cohorts.start_at.max()
     )
-    return sizes.to_pandas().sort_values("cohort", ignore_index=True)
+    frame = sizes.to_pandas()
+    # Engines return microseconds (DuckDB) or nanoseconds (PySpark).
+    frame = frame.astype({"cohort": "datetime64[us]", "latest_start": "datetime64[us]"})
+    return frame.sort_values("cohort", ignore_index=True)
 
 
 def activity_events(

@@ -51,8 +51,9 @@ def count_matrix(
     )
     for _, row in counts.iterrows():
         k = int(row[period])
-        if 0 <= k < periods and row.cohort in matrix.index:
-            matrix.loc[row.cohort, k] = int(row[value])
+        cohort = pd.Timestamp(row.cohort)
+        if 0 <= k < periods and cohort in matrix.index:
+            matrix.loc[cohort, k] = int(row[value])
     return matrix
 
 
@@ -64,7 +65,7 @@ def or_later_counts(last: pd.DataFrame, sizes: pd.DataFrame, periods: int) -> pd
     for _, row in last.iterrows():
         reach = min(int(row.last_period), periods - 1)
         if reach >= 0:
-            matrix.loc[row.cohort, list(range(reach + 1))] += int(row.n_accounts)
+            matrix.loc[pd.Timestamp(row.cohort), list(range(reach + 1))] += int(row.n_accounts)
     return matrix
 
 
