@@ -304,3 +304,23 @@ def test_zero_accounts_rejected(tmp_path: Path) -> None:
 
 def _first_time(events: pd.DataFrame, name: str) -> pd.Series:
     return events[events["event"] == name].groupby("account_id")["ts"].min()
+
+
+def test_french_names_in_config(tmp_path: Path) -> None:
+    truth = generate_demo(tmp_path, seed=3, n_accounts=60, language="fr")
+    with (truth.out_dir / "jalon.toml").open("rb") as handle:
+        config = tomllib.load(handle)
+    assert config["project"]["name"] == "démo jalon (données synthétiques)"
+    names = [m["name"] for m in config["milestones"]]
+    assert names == [
+        "Premier rapport partagé",
+        "Première automatisation créée",
+        "Trois utilisateurs partagent des rapports",
+    ]
+
+
+def test_english_names_by_default(demo) -> None:
+    with (demo.out_dir / "jalon.toml").open("rb") as handle:
+        config = tomllib.load(handle)
+    assert config["project"]["name"] == "jalon demo (synthetic data)"
+    assert config["milestones"][0]["name"] == "First report shared"

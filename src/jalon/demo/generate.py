@@ -37,26 +37,27 @@ STORE_FOLDER = ".jalon"
 BILLING_MODULE = "jalon.demo.billing"
 GZIP_LEVEL = 6
 DEFAULT_EFFECTS = DemoEffects()
+PROJECT_NAME = N_("jalon demo (synthetic data)")
 TRUTH_FORMAT_VERSION = 1
 
-# Shown by the CLI and the report next to every demo figure.
+# A notice for the CLI and the report to show beside demo figures.
 SYNTHETIC_NOTICE = N_(
     "These figures come from synthetic data: a company invented by jalon demo "
     "(seed {seed}). They describe no real customer."
 )
 
 MILESTONES = (
-    ("basic_value", "basic", "First report shared", 'event = "report_shared"'),
+    ("basic_value", "basic", N_("First report shared"), 'event = "report_shared"'),
     (
         "exceed_value",
         "exceed",
-        "First automation created",
+        N_("First automation created"),
         'event = "automation_created"',
     ),
     (
         "full_adoption",
         "full_adoption",
-        "Three users share reports",
+        N_("Three users share reports"),
         f'event = "report_shared"\nusers = {model.FULL_ADOPTION_USERS}',
     ),
 )
@@ -143,6 +144,7 @@ def generate_demo(
     seed: int = 2026,
     n_accounts: int = 3000,
     effects: DemoEffects = DEFAULT_EFFECTS,
+    language: str | None = None,
 ) -> DemoTruth:
     """Generate the synthetic demo company into ``out_dir`` and return its truth.
 
@@ -164,6 +166,9 @@ def generate_demo(
         Number of accounts; sign-ups spread over 18 months.
     effects
         Effects to plant in the data.
+    language
+        ``"en"`` or ``"fr"``: language of the project and milestone names in
+        ``jalon.toml``. None writes them in English.
 
     Examples
     --------
@@ -183,7 +188,7 @@ def generate_demo(
     billing = _generate_billing(accounts, out_dir, seed)
     revenue_section = billing.pop("config_toml", None) if billing is not None else None
     (out_dir / CONFIG_FILE).write_text(
-        config_text(seed, revenue_section), encoding="utf-8"
+        config_text(seed, revenue_section, language), encoding="utf-8"
     )
 
     summary = truth_summary(population, accounts, events, effects, seed, billing)
@@ -253,12 +258,16 @@ def write_accounts(accounts: pd.DataFrame, path: Path) -> None:
     path.write_text(frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
 
 
-def config_text(seed: int, revenue_section: str | None = None) -> str:
+def config_text(
+    seed: int, revenue_section: str | None = None, language: str | None = None
+) -> str:
     """Return the ``jalon.toml`` that analyses the demo files.
 
-    ``revenue_section`` is the ``[revenue]`` table of the billing files, appended
-    as given.
+    ``revenue_section`` is the ``[revenue]`` table of the billing files,
+    appended as given. The project and milestone names are in ``language``
+    (``"en"`` or ``"fr"``), English when it is None.
     """
+    translate = _translator(language)
     end = model.OBSERVATION_END.strftime("%Y-%m-%d")
     horizons = ", ".join(str(h) for h in HORIZONS_DAYS)
     lines = [
@@ -266,7 +275,7 @@ def config_text(seed: int, revenue_section: str | None = None) -> str:
         "# Every account, user and event in this folder is invented.",
         "",
         "[project]",
-        'name = "jalon demo (synthetic data)"',
+        f"name = {_toml_string(translate(PROJECT_NAME))}",
         f'store = "{STORE_FOLDER}/store.duckdb"',
         'engine = "duckdb"',
         'timezone = "UTC"',
@@ -297,12 +306,34 @@ def config_text(seed: int, revenue_section: str | None = None) -> str:
         'event = "subscription_cancelled"',
     ]
     for milestone_id, tier, name, condition in MILESTONES:
-        lines += ["", "[[milestones]]", f'id = "{milestone_id}"', f'name = "{name}"']
+        lines += ["", "[[milestones]]", f'id = "{milestone_id}"']
+        lines += [f"name = {_toml_string(translate(name))}"]
         lines += [f'tier = "{tier}"', condition]
     text = "\n".join(lines) + "\n"
     if revenue_section:
         text += "\n" + revenue_section.rstrip("\n") + "\n"
     return text
+
+
+def _translator(language: str | None):
+    """Return a function translating a msgid into ``language``, or keeping it."""
+    if language is None:
+        return lambda message: message
+    from jalon.i18n import translations
+
+    return translations(language).gettext
+
+
+def _toml_string(text: str) -> str:
+    """Quote ``text`` as a TOML basic string.
+
+    Every escape ``json.dumps`` writes (``\\"``, ``\\\\``, ``\\n``,
+    ``\\uXXXX``...) is also valid in a TOML basic string.
+
+    >>> _toml_string('Démo "A"')
+    '"Démo \\\\"A\\\\""'
+    """
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _generate_billing(accounts: pd.DataFrame, out_dir: Path, seed: int) -> dict | None:
