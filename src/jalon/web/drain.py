@@ -27,11 +27,13 @@ from typing import Any
 
 import duckdb
 
+from jalon.errors import StoreError
+from jalon.store import Store
 from jalon.web import spool
 from jalon.web.project import ProjectContext
 from jalon.web.store_writer import (
     EVENT_COLUMNS,
-    append_api_events,
+    append_spool_events,
     replace_users,
     upsert_accounts,
 )
@@ -42,25 +44,34 @@ logger = logging.getLogger(__name__)
 DRAIN_CHUNK_ROWS = 50_000
 
 
-def _raw_connection(store: Any) -> duckdb.DuckDBPyConnection:
-    """Return the DuckDB connection of a Store, an Ibis backend or a connection."""
-    if isinstance(store, duckdb.DuckDBPyConnection):
-        return store
-    backend = getattr(store, "con", store)
-    connection = getattr(backend, "con", backend)
-    if not isinstance(connection, duckdb.DuckDBPyConnection):
-        raise TypeError(f"expected a jalon Store or a DuckDB connection, got {type(store)!r}")
-    return connection
+def _append_or_isolate(store: Any, spool_db: sqlite3.Connection, rows: list[tuple]) -> int:
+    """Append ``rows``; when the chunk fails, append row by row and set failures aside.
+
+    A row the store rejects would otherwise block every later drain. Rejected
+    rows stay in the spool and are listed in ``drain_failures`` with the error.
+    """
+    try:
+        return append_spool_events(store, [row[1:] for row in rows])
+    except (duckdb.Error, ValueError, TypeError):
+        logger.exception("drain of %d events failed; retrying them one by one", len(rows))
+    inserted = 0
+    for row in rows:
+        try:
+            inserted += append_spool_events(store, [row[1:]])
+        except (duckdb.Error, ValueError, TypeError) as error:
+            spool.record_drain_failure(spool_db, row[1], repr(error))
+            logger.error("event %s cannot be moved into the store: %r", row[1], error)
+    return inserted
 
 
-def _drain_events(connection: duckdb.DuckDBPyConnection, spool_db: sqlite3.Connection) -> int:
+def _drain_events(store: Any, spool_db: sqlite3.Connection) -> int:
     inserted = 0
     while True:
         after = spool.drained_up_to(spool_db, "events")
         rows = spool.fetch_since(spool_db, "events", EVENT_COLUMNS, after, DRAIN_CHUNK_ROWS)
         if not rows:
             return inserted
-        inserted += append_api_events(connection, [row[1:] for row in rows])
+        inserted += _append_or_isolate(store, spool_db, rows)
         spool.mark_drained(spool_db, "events", rows[-1][0])
 
 
@@ -96,8 +107,7 @@ def drain_spool(store: Any, spool_path: Path) -> int:
     Parameters
     ----------
     store
-        An open :class:`jalon.store.Store` (or its DuckDB connection) with
-        write access.
+        A :class:`jalon.store.Store` opened with write access.
     spool_path
         The project's ``spool.sqlite``.
 
@@ -106,25 +116,15 @@ def drain_spool(store: Any, spool_path: Path) -> int:
     Number of events inserted into ``events`` (events already in the store
     under the same id are skipped and not counted).
     """
-    connection = _raw_connection(store)
     spool_db = spool.connect(spool_path)
     try:
-        inserted = _drain_events(connection, spool_db)
-        _drain_traits(connection, spool_db)
+        inserted = _drain_events(store, spool_db)
+        _drain_traits(store.raw, spool_db)
     finally:
         spool_db.close()
     if inserted:
         logger.info("drained %d events from %s", inserted, spool_path)
     return inserted
-
-
-def _open_store(path: Path) -> Any:
-    try:
-        from jalon.store import Store
-    except ImportError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(path))
-    return Store.open(path)
 
 
 def drain_project(project: ProjectContext) -> int | None:
@@ -138,8 +138,8 @@ def drain_project(project: ProjectContext) -> int | None:
     if not project.spool_path.exists():
         return 0
     try:
-        store = _open_store(project.store_path)
-    except Exception as error:  # noqa: BLE001 - any open failure only delays the drain
+        store = Store.open(project.store_path)
+    except StoreError as error:
         logger.warning("store %s not drained now: %s", project.store_path, error)
         return None
     try:

@@ -78,6 +78,10 @@ CREATE TABLE IF NOT EXISTS memberships (
     account_id TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS drain_failures (
+    message_id TEXT PRIMARY KEY,
+    error TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS drain_state (
     name TEXT PRIMARY KEY,
     last_rowid INTEGER NOT NULL
@@ -284,4 +288,13 @@ def mark_drained(connection: sqlite3.Connection, name: str, last_rowid: int) -> 
         "INSERT INTO drain_state (name, last_rowid) VALUES (?, ?) ON CONFLICT (name)"
         " DO UPDATE SET last_rowid = max(last_rowid, excluded.last_rowid)",
         (name, last_rowid),
+    )
+
+
+def record_drain_failure(connection: sqlite3.Connection, message_id: str, error: str) -> None:
+    """Record that the store rejected the event ``message_id``, with the error text."""
+    connection.execute(
+        "INSERT INTO drain_failures (message_id, error) VALUES (?, ?) ON CONFLICT"
+        " (message_id) DO UPDATE SET error = excluded.error",
+        (message_id, error),
     )
