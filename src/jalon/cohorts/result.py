@@ -15,7 +15,7 @@ CAVEAT_NOT_OBSERVABLE = N_(
 )
 CAVEAT_OR_LATER_LOWER_BOUND = N_(
     "Retention in a period or later counts activity up to the observation "
-    "end; later activity can still raise it."
+    "end, so later activity can still raise it."
 )
 
 
