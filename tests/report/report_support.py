@@ -20,6 +20,7 @@ S(2) = 5/6 * 3/5 = 0.5, so its median is 2 days.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -35,7 +36,9 @@ from jalon.analysis import (
     Population,
     Window,
 )
+from jalon.cohorts.result import CohortResult
 from jalon.errors import FewAtRiskWarning
+from jalon.funnels.result import FunnelResult
 from jalon.survival import summarize, summarize_groups
 
 HORIZONS_DAYS = (1.0, 7.0, 30.0)
@@ -65,8 +68,108 @@ CONDITION = {
 }
 
 
-def build_analysis(*, synthetic: bool = True) -> Analysis:
-    """Return an analysis of one milestone over the hand-made life tables."""
+def build_funnel() -> FunnelResult:
+    """Return a three-step funnel: 200 sign up, 50 invite, 25 share.
+
+    Conversions from the previous step are 50/200 = 25% and 25/50 = 50%;
+    from the first step 25% and 25/200 = 12.5%.
+    """
+    steps = pd.DataFrame(
+        {
+            "segment": "all",
+            "segment_value": "all",
+            "step": [1, 2, 3],
+            "step_name": ["Sign-up", "Invite", "Share"],
+            "n_reached": [200, 50, 25],
+            "n_still_in_window": [0, 10, 5],
+            "n_dropped": [0, 140, 20],
+            "conversion_from_previous": [math.nan, 0.25, 0.5],
+            "conversion_from_first": [1.0, 0.25, 0.125],
+            "conversion_decided": [math.nan, 50 / 190, 25 / 45],
+            "drop_off": [math.nan, 0.7, 0.4],
+            "still_in_window": [math.nan, 0.05, 0.1],
+            "n_timed": [0, 50, 25],
+            "n_censored": [0, 10, 5],
+            "median_days": [math.nan, 1.5, 4.0],
+            "median_lower": [math.nan, 1.0, 2.5],
+            "median_upper": [math.nan, 2.0, math.nan],
+            "p90_days": [math.nan, 6.0, math.nan],
+            "p90_lower": [math.nan, 4.0, math.nan],
+            "p90_upper": [math.nan, 9.0, math.nan],
+            "largest_drop_off": [False, True, False],
+            "slowest": [False, False, True],
+        }
+    )
+    by_plan = steps.assign(segment="plan", segment_value="pro")
+    return FunnelResult(
+        funnel_id="activation",
+        name="Activation",
+        order="ordered",
+        level="account",
+        start_anchor="first_step",
+        window_seconds=14 * 86_400,
+        observation_end=dt.datetime(2026, 12, 4),
+        steps=steps,
+        by_segment=by_plan,
+        friction=pd.DataFrame(),
+        n_persons=200,
+        excluded={"exclusion_event": 3},
+        excluded_events={},
+        caveats=(),
+    )
+
+
+def build_cohorts() -> CohortResult:
+    """Return two weekly cohorts over three periods; one cell not observable yet.
+
+    The cohort of 12 January has 8 accounts and its period 2 has not ended.
+    """
+    cohorts = pd.Index(pd.to_datetime(["2026-01-05", "2026-01-12"]), name="cohort")
+    grid = lambda rows: pd.DataFrame(rows, index=cohorts, columns=[0, 1, 2])  # noqa: E731
+    observable = grid([[True, True, True], [True, True, False]])
+    return CohortResult(
+        period="week",
+        anchor="start",
+        activity=None,
+        periods=3,
+        observation_end=dt.datetime(2026, 1, 25),
+        cohort_sizes=pd.Series([10, 8], index=cohorts),
+        retention=grid([[1.0, 0.5, 0.3], [1.0, 0.25, math.nan]]),
+        retention_or_later=grid([[1.0, 0.6, 0.3], [1.0, 0.25, math.nan]]),
+        active=grid([[10, 5, 3], [8, 2, 0]]),
+        active_or_later=grid([[10, 6, 3], [8, 2, 0]]),
+        churn=grid([[0.0, 0.1, 0.1], [0.0, 0.125, math.nan]]),
+        churn_hazard=grid([[0.0, 0.1, 1 / 9], [0.0, 0.125, math.nan]]),
+        churned=grid([[0, 1, 1], [0, 1, 0]]),
+        at_risk=grid([[10, 10, 9], [8, 8, 7]]),
+        observable=observable,
+        churn_spike=pd.DataFrame(),
+        median_ttv=pd.DataFrame(
+            {
+                "milestone": ["shared_report", "shared_report"],
+                "cohort": cohorts,
+                "n_accounts": [10, 8],
+                "n_reached": [6, 2],
+                "n_churned_first": [1, 1],
+                "n_censored": [3, 5],
+                "median_days": [2.0, math.nan],
+                "median_lower": [1.0, math.nan],
+                "median_upper": [4.0, math.nan],
+            }
+        ),
+        n_accounts=18,
+        caveats=(),
+    )
+
+
+def build_analysis(
+    *, synthetic: bool = True, funnels: bool = False, cohorts: bool = False
+) -> Analysis:
+    """Return an analysis of one milestone over the hand-made life tables.
+
+    ``funnels`` and ``cohorts`` add the results of :func:`build_funnel` and
+    :func:`build_cohorts`.
+    """
     overall = summarize(OVERALL_LIFE_TABLE, horizons=HORIZONS_DAYS)
     with warnings.catch_warnings():
         # Six accounts per plan are few at risk by design; the caveat is stored.
@@ -110,6 +213,8 @@ def build_analysis(*, synthetic: bool = True) -> Analysis:
         ),
         definitions=definitions,
         milestones=(milestone,),
+        funnels=(build_funnel(),) if funnels else (),
+        cohorts=build_cohorts() if cohorts else None,
     )
 
 
@@ -159,12 +264,12 @@ class Node:
 
         Attribute names use ``_`` for ``-``: ``data_field="n_reached"``.
         """
-        wanted = {name.replace("_", "-"): value for name, value in attrs.items()}
+        expected = {name.replace("_", "-"): value for name, value in attrs.items()}
         return [
             node
             for node in self.iter()
             if (tag is None or node.tag == tag)
-            and all(node.attrs.get(name) == value for name, value in wanted.items())
+            and all(node.attrs.get(name) == value for name, value in expected.items())
         ]
 
     def find(self, tag: str | None = None, **attrs: str) -> Node:

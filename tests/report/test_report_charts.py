@@ -305,3 +305,14 @@ def test_polyline_keeps_turning_vertex():
 )
 def test_num_rounds_to_one_decimal(value, expected):
     assert num(value) == expected
+
+
+def test_heatmap_fits_its_legend():
+    label = "not yet observable because the period has not ended"
+    root = parse(heatmap(["Jan"], ["M0"], [[0.5]], label))
+    legend_text = by_class(root, "g", "legend")[0].find(f"{SVG}text")
+
+    # The label is 52 characters, estimated at 7.2 px each (374.4 px).
+    text_end = float(legend_text.attrib["x"]) + len(label) * 7.2
+
+    assert float(root.attrib["width"]) >= text_end

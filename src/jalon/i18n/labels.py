@@ -29,6 +29,9 @@ EXCLUSION_REASONS = {
     "start_after_end": N_("start after the end of observation"),
     "not_in_accounts": N_("account missing from the accounts file"),
     "no_milestone_start": N_("account without the milestone's own start"),
+    "missing_user_id": N_("missing user id"),
+    "after_end": N_("event after the end of observation"),
+    "exclusion_event": N_("exclusion event during the attempt"),
     "missing_timestamp": N_("missing timestamp"),
     "invalid_timestamp": N_("invalid timestamp"),
 }
@@ -56,6 +59,17 @@ CAVEATS = {
     ),
 }
 
+FILE_STATUSES = {
+    "loaded": N_("loaded"),
+    "reloaded": N_("reloaded (content changed)"),
+    "unchanged": N_("unchanged"),
+}
+
+FILE_KINDS = {
+    "events": N_("events"),
+    "accounts": N_("accounts"),
+}
+
 UNKNOWN_CODE = N_("{code} (no description)")
 
 
@@ -76,6 +90,16 @@ def exclusion_reason_label(reason: str, _: Gettext) -> str:
 def caveat_label(code: str, _: Gettext) -> str:
     """Return the sentence that explains a caveat code."""
     return _describe_code(CAVEATS, code, _)
+
+
+def file_status_label(status: str, _: Gettext) -> str:
+    """Return the display name of a load status (``loaded``, ``unchanged``...)."""
+    return _describe_code(FILE_STATUSES, status, _)
+
+
+def file_kind_label(kind: str, _: Gettext) -> str:
+    """Return the display name of a file kind (``events`` or ``accounts``)."""
+    return _describe_code(FILE_KINDS, kind, _)
 
 
 def _describe_code(labels: dict[str, str], code: str, _: Gettext) -> str:

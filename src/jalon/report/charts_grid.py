@@ -33,6 +33,8 @@ SCALE_LIGHT = (239, 245, 251)
 SCALE_DARK = (8, 69, 148)
 # Above this fraction of the scale, cell text switches to white for contrast.
 DARK_TEXT_LIMIT = 0.55
+# The legend text starts this far right of the legend swatch's left edge.
+LEGEND_TEXT_OFFSET_PX = 24
 HATCH_COLOUR = "#9a9a9a"
 MISSING_FILL = "#f7f7f7"
 
@@ -104,7 +106,8 @@ def heatmap(
     label_cell = value_format or (lambda value: fmt.percent(value, 0))
     left = max((text_width(row) for row in rows), default=0) + LABEL_PADDING_PX
     top = HEATMAP_HEADER_PX
-    width = left + CELL_WIDTH_PX * len(cols) + LABEL_PADDING_PX
+    legend_width = LEGEND_TEXT_OFFSET_PX + text_width(missing_label)
+    width = left + max(CELL_WIDTH_PX * len(cols), legend_width) + LABEL_PADDING_PX
     height = top + CELL_HEIGHT_PX * len(rows) + HEATMAP_LEGEND_PX
     ident = chart_id("heatmap", rows, cols, values, missing_label)
     n_missing = sum(1 for row in values for value in row if _absent(value))
@@ -191,7 +194,8 @@ def _missing_legend(x: float, y: float, missing_label: str, ident: str) -> str:
     return (
         f'<g class="legend"><rect x="{num(x)}" y="{num(y)}" width="18" height="14" '
         f'fill="url(#{ident}-hatch)" stroke="{HATCH_COLOUR}"/>'
-        f'<text x="{num(x + 24)}" y="{num(y + 7)}" dominant-baseline="middle">'
+        f'<text x="{num(x + LEGEND_TEXT_OFFSET_PX)}" y="{num(y + 7)}" '
+        f'dominant-baseline="middle">'
         f"{esc(missing_label)}</text></g>"
     )
 

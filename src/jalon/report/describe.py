@@ -145,8 +145,12 @@ def _where(where: Mapping[str, Any], words: _Describer, nested: bool) -> str:
     if len(parts) == 1 and groups == 1:
         # A lone group needs no brackets of its own.
         return parts[0][1:-1] if not nested else parts[0]
-    text = words.every(parts) if len(parts) > 1 else (parts[0] if parts else "")
-    return f"({text})" if nested and len(parts) > 1 else text
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    text = words.every(parts)
+    return f"({text})" if nested else text
 
 
 def _compare(prop: str, op: str, value: Any, words: _Describer) -> str:

@@ -10,8 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jalon.i18n.labels import tier_label
+from jalon.i18n.labels import (
+    caveat_label,
+    file_kind_label,
+    file_status_label,
+    tier_label,
+)
+from jalon.report.cohort_view import CohortView, cohort_view
 from jalon.report.describe import describe_churn, describe_condition, describe_start
+from jalon.report.funnel_view import FunnelView, funnel_views
 from jalon.report.milestone_view import MilestoneView, milestone_view
 from jalon.report.text import Text
 
@@ -80,7 +87,10 @@ class ReportView:
     key_horizons: tuple[str, ...]
     key_figures: tuple[KeyFigure, ...]
     milestones: tuple[MilestoneView, ...]
+    funnels: tuple[FunnelView, ...]
+    cohorts: CohortView | None
     definitions: DefinitionsView | None
+    caveats: tuple[str, ...]
     analysis: Any
 
 
@@ -105,9 +115,21 @@ def report_view(analysis: Any, lang: str) -> ReportView:
         milestones=tuple(
             milestone_view(result, window, text) for result in analysis.milestones
         ),
+        funnels=funnel_views(analysis.funnels or (), text),
+        cohorts=_cohorts(analysis, text),
         definitions=_definitions_view(analysis, text),
+        caveats=tuple(
+            dict.fromkeys(caveat_label(code, _) for code in analysis.caveats or ())
+        ),
         analysis=analysis,
     )
+
+
+def _cohorts(analysis: Any, text: Text) -> CohortView | None:
+    if analysis.cohorts is None:
+        return None
+    names = {result.id: result.name for result in analysis.milestones}
+    return cohort_view(analysis.cohorts, names, text)
 
 
 def window_text(window: Any, text: Text) -> str:
@@ -248,8 +270,8 @@ def _ingest_files(ingest: Any, text: Text) -> tuple[dict[str, str], ...]:
         rows.append(
             {
                 "path": str(getattr(item, "path", "")),
-                "kind": str(getattr(item, "kind", "")),
-                "status": str(getattr(item, "status", "")),
+                "kind": file_kind_label(str(getattr(item, "kind", "")), text._),
+                "status": file_status_label(str(getattr(item, "status", "")), text._),
                 "rows_read": fmt.integer(getattr(item, "rows_read", None)),
                 "rows_loaded": fmt.integer(getattr(item, "rows_loaded", None)),
                 "excluded": fmt.integer(excluded),

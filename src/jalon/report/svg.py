@@ -134,8 +134,8 @@ def nice_ticks(low: float, high: float, target_ticks: int = 5) -> list[float]:
 def day_ticks(x_max: float) -> list[float]:
     """Return ticks for a day axis from 0 to ``x_max``, never past ``x_max``.
 
-    Between two weeks and about two months the ticks fall on whole weeks,
-    which match how teams talk about onboarding.
+    From 2 to 9 weeks the ticks fall on every week, and up to 18 weeks on
+    every second week, because teams count onboarding time in weeks.
 
     >>> day_ticks(30)
     [0, 7, 14, 21, 28]
