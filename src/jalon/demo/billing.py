@@ -58,8 +58,8 @@ ONBOARDING_FEE_MINOR = 50_000
 CREDIT_NOTE_DELAY_DAYS = 3
 OMISSIONS = 6
 USD_RATE_BASE, USD_RATE_SWING = 0.91, 0.03
-CAC_BY_CHANNEL_MINOR = {"organic": 4_000, "paid_search": 30_000, "referral": 12_000,
-                        "partner": 20_000, "outbound": 45_000}  # fmt: skip
+CAC_BY_CHANNEL_MINOR = {"organic": 20_000, "paid_search": 150_000, "referral": 60_000,
+                        "partner": 100_000, "outbound": 250_000}  # fmt: skip
 
 
 @dataclass

@@ -189,25 +189,12 @@ def _convert_spend(spend: pd.DataFrame | None, rates: dict, base: str):
     return pd.DataFrame(rows, columns=columns), rejections
 
 
-def connect_store(path: Path):
-    """Open the project's DuckDB store as an Ibis backend.
-
-    Uses ``jalon.store.Store`` when that package provides it, else a direct
-    Ibis DuckDB connection to the same file.
-    """
-    try:
-        from jalon.store import Store  # type: ignore[attr-defined]
-    except ImportError:
-        import ibis
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return ibis.duckdb.connect(str(path))
-    return Store.open(path).con
-
-
 def save_to_store(data: BillingData, con) -> None:
     """Write the billing lines, subscriptions and rejections into the store
-    as ``billing_lines``, ``billing_subscriptions`` and ``billing_rejections``."""
+    as ``billing_lines``, ``billing_subscriptions`` and ``billing_rejections``.
+
+    ``con`` is an Ibis DuckDB backend, such as ``jalon.store.Store.con``.
+    """
     lines = data.lines.copy()
     for column in ("invoice_date", "period_start", "period_end"):
         lines[column] = pd.to_datetime(lines[column])

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
+from decimal import Decimal
 
 import pandas as pd
 
@@ -14,7 +14,7 @@ from jalon.errors import N_, AnalysisError, InputError
 from jalon.revenue.checks import billing_checks
 from jalon.revenue.config import RevenueSpec
 from jalon.revenue.forecast import forecast, renewals
-from jalon.revenue.load import BillingData, connect_store, load_billing, save_to_store
+from jalon.revenue.load import BillingData, load_billing, save_to_store
 from jalon.revenue.metrics import arpa, churn_rates, cohort_retention, retention
 from jalon.revenue.money import minor_digits
 from jalon.revenue.mrr import compute_mrr, default_as_of
@@ -85,6 +85,46 @@ class RevenueResult:
         """Decimal digits of the base currency's minor unit."""
         return minor_digits(self.base_currency)
 
+    def money(self, minor: float | int | None) -> float | None:
+        """Return minor units of the base currency as major units, for display."""
+        if minor is None or pd.isna(minor):
+            return None
+        return float(Decimal(str(minor)).scaleb(-self.minor_digits))
+
+    def headline(self) -> dict[str, object]:
+        """Return the figures of the last observed month: MRR, ARR, paying
+        accounts, ARPA, churn rates of the month and NRR/GRR over 1 and 12
+        months (``None`` where undefined)."""
+        if self.totals.empty:
+            return {}
+        last = self.totals.iloc[-1]
+        figures: dict[str, object] = {
+            "month": last["month"], "mrr_minor": int(last["mrr_minor"]),
+            "arr_minor": int(last["arr_minor"]), "customers": int(last["customers"]),
+            "arpa_minor": self.arpa.iloc[-1]["arpa_minor"],
+        }  # fmt: skip
+        if not self.churn.empty:
+            rates = self.churn.iloc[-1]
+            for key in ("logo_churn", "revenue_churn", "gross_mrr_churn", "net_mrr_churn"):
+                figures[key] = rates[key]
+        for horizon in (1, 12):
+            rows = self.retention[(self.retention["month"] == last["month"])
+                                  & (self.retention["horizon_months"] == horizon)]  # fmt: skip
+            figures[f"nrr_{horizon}"] = None if rows.empty else rows.iloc[0]["nrr"]
+            figures[f"grr_{horizon}"] = None if rows.empty else rows.iloc[0]["grr"]
+        return figures
+
+    @property
+    def labels(self) -> dict[str, dict]:
+        """English labels (gettext msgids) of columns, values, rules, caveats."""
+        from jalon.revenue import labels
+
+        return {
+            "columns": labels.COLUMN_LABELS, "values": labels.VALUE_LABELS,
+            "exclusions": labels.EXCLUSION_LABELS, "rules": labels.RULE_LABELS,
+            "rule_values": labels.RULE_VALUE_LABELS, "caveats": CAVEAT_MESSAGES,
+        }  # fmt: skip
+
     def with_ttv(self, accounts: pd.DataFrame) -> RevenueResult:
         """Return a copy with ``ttv`` filled from the per-account milestone table."""
         table = revenue_by_ttv(self.mrr, self.movements, accounts, self.months,
@@ -93,7 +133,7 @@ class RevenueResult:
         return dataclasses.replace(self, ttv=table)
 
 
-def run_revenue(spec: RevenueSpec, store_path: Path | None = None, synthetic: bool = False,
+def run_revenue(spec: RevenueSpec, store=None, synthetic: bool = False,
                 accounts: pd.DataFrame | None = None) -> RevenueResult:
     """Load the billing inputs of ``spec`` and compute every revenue figure.
 
@@ -101,16 +141,17 @@ def run_revenue(spec: RevenueSpec, store_path: Path | None = None, synthetic: bo
     ----------
     spec
         The validated ``[revenue]`` section.
-    store_path
-        DuckDB store file; the billing tables are saved there when given.
+    store
+        An open ``jalon.store.Store`` (or an Ibis DuckDB backend); when
+        given, the billing tables are saved in it.
     synthetic
         Marks the result (and the report) as built on generated data.
     accounts
         Optional per-account milestone table (pandas) for the TTV link.
     """
     data = load_billing(spec)
-    if store_path is not None:
-        save_to_store(data, connect_store(store_path))
+    if store is not None:
+        save_to_store(data, getattr(store, "con", store))
     result = analyse(data, spec, synthetic)
     return result if accounts is None else result.with_ttv(accounts)
 
