@@ -1,0 +1,112 @@
+"""Furthest steps from the engine against a direct per-person search in Python.
+
+The direct search tries every attempt of every person and walks it step by
+step; it shares no code with the window-function implementation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from funnel_helpers import at
+from jalon.funnels import compute_funnel, parse_funnel
+
+SEED = 7
+N_PERSONS = 40
+EVENTS_PER_PERSON = 9
+NAMES = ["a", "b", "c", "z"]
+STEPS = ["a", "b", "c"]
+WINDOW_HOURS = 6
+WINDOW_SECONDS = WINDOW_HOURS * 3600
+END_HOURS = 24 * 10
+
+
+def random_rows():
+    """Return rows with times on a coarse grid, so ties in ts are frequent."""
+    rng = np.random.default_rng(SEED)
+    rows = []
+    for person in range(N_PERSONS):
+        hours = np.sort(rng.integers(0, 12, EVENTS_PER_PERSON))
+        names = rng.choice(NAMES, EVENTS_PER_PERSON)
+        # Shuffle file order within the person so _seq does not follow ts.
+        for index in rng.permutation(EVENTS_PER_PERSON):
+            rows.append((f"p{person:02d}", "u", str(names[index]), float(hours[index])))
+    return rows
+
+
+def ordered_events(rows):
+    """Group rows by person, each sorted by (ts, _seq) with _seq = row order + 1."""
+    persons = {}
+    for seq, (person, _, name, hours) in enumerate(rows, start=1):
+        persons.setdefault(person, []).append((hours * 3600, seq, name))
+    return {person: sorted(events) for person, events in persons.items()}
+
+
+def furthest_ordered(events, strict):
+    best = 0
+    for start, (start_time, _, name) in enumerate(events):
+        if name != STEPS[0]:
+            continue
+        reached, position = 1, start
+        while reached < len(STEPS):
+            following = range(position + 1, len(events))
+            if strict:
+                following = following[:1]
+            matches = [
+                index
+                for index in following
+                if events[index][2] == STEPS[reached]
+                and events[index][0] - start_time <= WINDOW_SECONDS
+            ]
+            if not matches:
+                break
+            position, reached = matches[0], reached + 1
+        best = max(best, reached)
+    return best
+
+
+def furthest_any(events):
+    best = 0
+    for start, (start_time, _, name) in enumerate(events):
+        if name not in STEPS:
+            continue
+        done = {
+            other
+            for time, _, other in events[start:]
+            if other in STEPS and time - start_time <= WINDOW_SECONDS
+        }
+        best = max(best, len(done))
+    return best
+
+
+def expected_reached(rows, order):
+    counts = [0] * len(STEPS)
+    for events in ordered_events(rows).values():
+        if order == "any":
+            furthest = furthest_any(events)
+        else:
+            furthest = furthest_ordered(events, strict=order == "strict")
+        for step in range(furthest):
+            counts[step] += 1
+    return counts
+
+
+@pytest.mark.parametrize("order", ["ordered", "strict", "any"])
+def test_reached_matches_direct_search(store, order):
+    rows = random_rows()
+    events = store(rows)
+    spec = parse_funnel(
+        {
+            "id": "f",
+            "window": f"{WINDOW_HOURS}h",
+            "order": order,
+            "steps": [{"event": name} for name in STEPS],
+        },
+        "funnels[0]",
+    )
+    result = compute_funnel(events, spec, observation_end=at(END_HOURS))
+    expected = expected_reached(rows, order)
+
+    assert expected[-1] > 0, "the draw must reach the last step"
+    assert result.steps.n_reached.tolist() == expected
