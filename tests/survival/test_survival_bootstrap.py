@@ -77,7 +77,9 @@ def test_ratio_none_when_not_reached():
 def test_ratio_denominator_not_reached():
     never = table([(3, 2, 0, 0), (10, 0, 0, 8)])
     reached = table([(2, 6, 0, 0), (10, 0, 0, 4)])
-    assert percentile_ratio(reached, never, n_boot=50).reason == "percentile_not_reached_b"
+    assert (
+        percentile_ratio(reached, never, n_boot=50).reason == "percentile_not_reached_b"
+    )
 
 
 def test_ratio_upper_unknown_when_replicates_miss():

@@ -10,8 +10,13 @@ import pytest
 from lifelines import KaplanMeierFitter
 from lifelines.utils import qth_survival_times
 from scipy.stats import norm
-from survival_testdata import expand, pandas_life_table, random_accounts, table
-from survival_testdata import weighted_rows
+from survival_testdata import (
+    expand,
+    pandas_life_table,
+    random_accounts,
+    table,
+    weighted_rows,
+)
 
 from jalon.errors import AnalysisError
 from jalon.survival import KaplanMeier
@@ -109,8 +114,13 @@ def test_km_tie_matches_lifelines_when_exact():
     # 0.49999999999999983 and also returns day 3.
     life_table = table([(3, 5, 0, 0), (8, 0, 0, 5)])
     rows = weighted_rows(life_table)
-    fitter = KaplanMeierFitter().fit(rows["time"], rows["observed"], weights=rows["weight"])
-    assert KaplanMeier().fit(life_table).percentile(0.5).days == fitter.median_survival_time_
+    fitter = KaplanMeierFitter().fit(
+        rows["time"], rows["observed"], weights=rows["weight"]
+    )
+    assert (
+        KaplanMeier().fit(life_table).percentile(0.5).days
+        == fitter.median_survival_time_
+    )
 
 
 def test_km_median_not_reached():
@@ -159,7 +169,9 @@ def test_km_rejects_missing_column():
 def test_km_sums_repeated_times():
     repeated = KaplanMeier().fit(table([(1, 1, 0, 0), (1, 0, 0, 1), (2, 1, 0, 0)]))
     merged = KaplanMeier().fit(table([(1, 1, 0, 1), (2, 1, 0, 0)]))
-    pd.testing.assert_frame_equal(repeated.survival_function_, merged.survival_function_)
+    pd.testing.assert_frame_equal(
+        repeated.survival_function_, merged.survival_function_
+    )
 
 
 @pytest.fixture(scope="module")
@@ -170,14 +182,18 @@ def random_table() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def lifelines_weighted(random_table) -> KaplanMeierFitter:
     rows = weighted_rows(random_table)
-    return KaplanMeierFitter().fit(rows["time"], rows["observed"], weights=rows["weight"])
+    return KaplanMeierFitter().fit(
+        rows["time"], rows["observed"], weights=rows["weight"]
+    )
 
 
 def test_km_survival_matches_lifelines(random_table, lifelines_weighted):
     curve = KaplanMeier().fit(random_table).survival_function_
     reference = lifelines_weighted.survival_function_.iloc[:, 0]
     expected = reference.reindex(curve["time"]).to_numpy()
-    np.testing.assert_allclose(curve["survival"].to_numpy(), expected, atol=1e-10, rtol=0)
+    np.testing.assert_allclose(
+        curve["survival"].to_numpy(), expected, atol=1e-10, rtol=0
+    )
 
 
 def test_km_interval_matches_lifelines(random_table, lifelines_weighted):
@@ -220,5 +236,10 @@ def test_km_life_table_equals_per_account_fit(random_table):
     fitter = KaplanMeierFitter().fit(accounts["time"], accounts["status"] == 1)
     curve = KaplanMeier().fit(random_table).survival_function_
     expected = fitter.survival_function_.iloc[:, 0].reindex(curve["time"]).to_numpy()
-    np.testing.assert_allclose(curve["survival"].to_numpy(), expected, atol=1e-10, rtol=0)
-    assert KaplanMeier().fit(random_table).percentile(0.5).days == fitter.median_survival_time_
+    np.testing.assert_allclose(
+        curve["survival"].to_numpy(), expected, atol=1e-10, rtol=0
+    )
+    assert (
+        KaplanMeier().fit(random_table).percentile(0.5).days
+        == fitter.median_survival_time_
+    )

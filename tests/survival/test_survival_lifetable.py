@@ -67,7 +67,9 @@ def test_life_table_expr_matches_executed(duckdb_accounts):
     from_expr = expr.order_by(["group", "time"]).execute()
     executed = life_table(duckdb_accounts, "days", "status", group="group")
     assert list(from_expr.columns) == list(executed.columns)
-    np.testing.assert_array_equal(from_expr[COUNTS].to_numpy(), executed[COUNTS].to_numpy())
+    np.testing.assert_array_equal(
+        from_expr[COUNTS].to_numpy(), executed[COUNTS].to_numpy()
+    )
 
 
 def test_life_table_uses_given_executor(duckdb_accounts):

@@ -24,7 +24,10 @@ GROUPS = ("free", "pro", "team")
 def test_logrank_two_groups_by_hand():
     # Group a reaches on days 1 and 2, group b on days 3 and 4.
     life_table = pd.concat(
-        [table([(1, 1, 0, 0), (2, 1, 0, 0)], "a"), table([(3, 1, 0, 0), (4, 1, 0, 0)], "b")]
+        [
+            table([(1, 1, 0, 0), (2, 1, 0, 0)], "a"),
+            table([(3, 1, 0, 0), (4, 1, 0, 0)], "b"),
+        ]
     )
     result = logrank_test(life_table)
     # Day 1: 4 at risk (2 a), E_a = 2/4, V = 1*3/3 * 2/4 * 2/4 = 1/4.
@@ -89,7 +92,9 @@ def test_pairwise_holm_matches_statsmodels(random_table):
     pairs = pairwise_logrank(random_table)
     raw = np.array([pair.p_value for pair in pairs])
     expected = multipletests(raw, method="holm")[1]
-    np.testing.assert_allclose([pair.p_adjusted for pair in pairs], expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        [pair.p_adjusted for pair in pairs], expected, rtol=1e-12
+    )
 
 
 def test_pairwise_pairs_sorted(random_table):
@@ -104,7 +109,9 @@ def test_pairwise_pairs_sorted(random_table):
 def test_adjust_p_values_match_statsmodels(correction, method):
     p_values = np.random.default_rng(4).uniform(0, 0.2, size=12)
     expected = multipletests(p_values, method=method)[1]
-    np.testing.assert_allclose(adjust_p_values(p_values, correction), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        adjust_p_values(p_values, correction), expected, rtol=1e-12
+    )
 
 
 def test_pairwise_rejects_unknown_correction(random_table):

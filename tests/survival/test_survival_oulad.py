@@ -95,7 +95,9 @@ def test_oulad_km_matches_lifelines(by_module, accounts):
     km = KaplanMeier().fit(by_module[by_module["group"] == "BBB"])
     curve = km.survival_function_
     expected = fitter.survival_function_.iloc[:, 0].reindex(curve["time"]).to_numpy()
-    np.testing.assert_allclose(curve["survival"].to_numpy(), expected, atol=1e-10, rtol=0)
+    np.testing.assert_allclose(
+        curve["survival"].to_numpy(), expected, atol=1e-10, rtol=0
+    )
     assert km.percentile(0.5).days == fitter.median_survival_time_
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-import jalon.survival as survival
+from jalon import survival
 
 
 def field_names(cls) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from survival_testdata import pandas_life_table, random_accounts, table
 

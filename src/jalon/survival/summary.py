@@ -123,7 +123,9 @@ def _percentile_caveats(
         if not percentile.reached:
             is_median = percentile.q == MEDIAN_Q
             caveats.append(
-                CAVEAT_MEDIAN_NOT_REACHED if is_median else CAVEAT_PERCENTILE_NOT_REACHED
+                CAVEAT_MEDIAN_NOT_REACHED
+                if is_median
+                else CAVEAT_PERCENTILE_NOT_REACHED
             )
             continue
         at_risk = km.at_risk(percentile.days)
