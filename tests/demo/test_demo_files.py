@@ -242,6 +242,10 @@ def test_config_parses_with_tomllib(demo) -> None:
     assert milestones["basic_value"]["event"] == "report_shared"
     assert milestones["exceed_value"]["event"] == "automation_created"
     assert milestones["full_adoption"]["users"] == 3
+    funnel = config["funnels"][0]
+    steps = [step["event"] for step in funnel["steps"]]
+    assert steps == ["signed_up", "tour_completed", "project_created", "report_shared"]
+    assert config["cohorts"]["period"] == "month"
 
 
 def test_config_passes_jalon_validation(demo) -> None:
@@ -254,6 +258,7 @@ def test_config_passes_jalon_validation(demo) -> None:
         "full_adoption",
     ]
     assert tuple(config.horizons) == (1, 7, 30)
+    assert [funnel.id for funnel in config.funnels] == ["onboarding"]
 
 
 def test_truth_json_matches_returned_truth(demo) -> None:

@@ -61,6 +61,13 @@ MILESTONES = (
         f'event = "report_shared"\nusers = {model.FULL_ADOPTION_USERS}',
     ),
 )
+# The onboarding funnel of the demo: every account that shares a report has
+# created a project before, and most took the tour.
+FUNNEL_NAME = N_("Onboarding")
+FUNNEL_STEPS = ("signed_up", "tour_completed", "project_created", "report_shared")
+FUNNEL_WINDOW = "30d"
+COHORT_ACTIVITY = ("logged_in", "report_viewed", "feature_used", "report_shared")
+COHORT_PERIODS = 12
 BILLING_COLUMNS = (
     "account_id",
     "signup_at",
@@ -309,10 +316,30 @@ def config_text(
         lines += ["", "[[milestones]]", f'id = "{milestone_id}"']
         lines += [f"name = {_toml_string(translate(name))}"]
         lines += [f'tier = "{tier}"', condition]
+    lines += _funnel_and_cohort_lines(translate)
     text = "\n".join(lines) + "\n"
     if revenue_section:
         text += "\n" + revenue_section.rstrip("\n") + "\n"
     return text
+
+
+def _funnel_and_cohort_lines(translate) -> list[str]:
+    """Return the onboarding funnel and monthly cohort tables of the demo config."""
+    steps = ", ".join(f'{{ event = "{event}" }}' for event in FUNNEL_STEPS)
+    activity = ", ".join(f'"{event}"' for event in COHORT_ACTIVITY)
+    return [
+        "",
+        "[[funnels]]",
+        'id = "onboarding"',
+        f"name = {_toml_string(translate(FUNNEL_NAME))}",
+        f'window = "{FUNNEL_WINDOW}"',
+        f"steps = [{steps}]",
+        "",
+        "[cohorts]",
+        'period = "month"',
+        f"activity = [{activity}]",
+        f"periods = {COHORT_PERIODS}",
+    ]
 
 
 def _translator(language: str | None):
