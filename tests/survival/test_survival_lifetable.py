@@ -33,9 +33,9 @@ def duckdb_accounts(tmp_path, accounts_frame) -> ibis.Table:
 
 
 def expected_table(accounts: pd.DataFrame) -> pd.DataFrame:
-    kept = accounts[accounts["status"].notna()].copy()
-    kept["group"] = kept["group"].fillna("(unknown)")
-    expected = pandas_life_table(kept.astype({"status": "int64"}))
+    included = accounts[accounts["status"].notna()].copy()
+    included["group"] = included["group"].fillna("(unknown)")
+    expected = pandas_life_table(included.astype({"status": "int64"}))
     return expected.sort_values(["group", "time"]).reset_index(drop=True)
 
 

@@ -11,7 +11,8 @@ from jalon.survival import summarize, summarize_groups
 from jalon.survival.lifetable import single_group
 from jalon.survival.summary import naive_days
 
-# Many small tables here have few accounts at risk; one test checks the warning.
+# Many small tables here have few accounts at risk, and one test checks the
+# warning.
 pytestmark = pytest.mark.filterwarnings("ignore::jalon.errors.FewAtRiskWarning")
 
 # Eight accounts:
