@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from web_support import LOOPBACK, LiveServer, free_port, make_project, wait_until_healthy
+from web_support import (
+    LOOPBACK,
+    LiveServer,
+    free_port,
+    make_project,
+    wait_until_healthy,
+)
 
 from jalon.web.app import create_app
 from jalon.web.state import ServerSettings
@@ -28,7 +34,13 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         live = LiveServer(
-            f"http://{LOOPBACK}:{port}", project, write_key, read_key, revoked_key, server, thread
+            f"http://{LOOPBACK}:{port}",
+            project,
+            write_key,
+            read_key,
+            revoked_key,
+            server,
+            thread,
         )
         started.append(live)
         wait_until_healthy(live.url)
@@ -43,5 +55,3 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
 def live_server(start_server: Callable[..., LiveServer]) -> LiveServer:
     """A server with default limits and no drain timer."""
     return start_server()
-
-

@@ -9,7 +9,13 @@ import time
 import duckdb
 import httpx
 import pytest
-from web_support import basic_auth, free_port, make_project, spawn_server, wait_until_healthy
+from web_support import (
+    basic_auth,
+    free_port,
+    make_project,
+    spawn_server,
+    wait_until_healthy,
+)
 
 from jalon.web.drain import drain_project
 
@@ -54,7 +60,11 @@ class Sender(threading.Thread):
                 batch = _batch(self.client, number)
                 number += 1
                 try:
-                    response = http.post(f"{self.url}/v1/batch", json={"batch": batch}, headers=self.headers)
+                    response = http.post(
+                        f"{self.url}/v1/batch",
+                        json={"batch": batch},
+                        headers=self.headers,
+                    )
                 except httpx.TransportError:
                     self.failed_batches.append(batch)
                     return
@@ -90,14 +100,20 @@ def test_sigkill_keeps_acknowledged_events_once(tmp_path):
     wait_until_healthy(url, restarted)
     retried = [batch for s in senders for batch in s.failed_batches]
     for batch in retried:
-        response = httpx.post(f"{url}/v1/batch", json={"batch": batch}, headers=basic_auth(write_key))
+        response = httpx.post(
+            f"{url}/v1/batch", json={"batch": batch}, headers=basic_auth(write_key)
+        )
         assert response.status_code == 200, response.text
     restarted.send_signal(signal.SIGTERM)
     restarted.wait(timeout=SHUTDOWN_TIMEOUT_S)
     drain_project(project)
 
     connection = duckdb.connect(str(project.store_path), read_only=True)
-    counts = dict(connection.execute("SELECT event_id, count(*) FROM events GROUP BY event_id").fetchall())
+    counts = dict(
+        connection.execute(
+            "SELECT event_id, count(*) FROM events GROUP BY event_id"
+        ).fetchall()
+    )
     connection.close()
     assert process.returncode == -signal.SIGKILL
     assert len(acknowledged) >= ACKNOWLEDGED_BEFORE_KILL

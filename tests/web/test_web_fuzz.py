@@ -16,7 +16,14 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from web_support import LOOPBACK, LiveServer, basic_auth, free_port, make_project, wait_until_healthy
+from web_support import (
+    LOOPBACK,
+    LiveServer,
+    basic_auth,
+    free_port,
+    make_project,
+    wait_until_healthy,
+)
 
 from jalon.web.app import create_app
 from jalon.web.state import ServerSettings
@@ -32,15 +39,27 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    project, write_key, read_key, revoked_key = make_project(tmp_path_factory.mktemp("fuzz"))
+    project, write_key, read_key, revoked_key = make_project(
+        tmp_path_factory.mktemp("fuzz")
+    )
     port = free_port()
     # Rate limit high enough never to trigger, so every example reaches validation.
-    app = create_app(project, ServerSettings(rate_per_s=1e6, burst=1e6, drain_interval_s=0))
-    server = uvicorn.Server(uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning"))
+    app = create_app(
+        project, ServerSettings(rate_per_s=1e6, burst=1e6, drain_interval_s=0)
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     live = LiveServer(
-        f"http://{LOOPBACK}:{port}", project, write_key, read_key, revoked_key, server, thread
+        f"http://{LOOPBACK}:{port}",
+        project,
+        write_key,
+        read_key,
+        revoked_key,
+        server,
+        thread,
     )
     wait_until_healthy(live.url)
     yield live
@@ -61,10 +80,18 @@ def test_api_never_answers_5xx(fuzz_server, mode):
     operations = _operations(fuzz_server.url)
     statuses: set[int] = set()
     for operation in operations:
-        if mode == GenerationMode.NEGATIVE and operation.method.upper() == "GET" and "{" not in operation.path:
+        if (
+            mode == GenerationMode.NEGATIVE
+            and operation.method.upper() == "GET"
+            and "{" not in operation.path
+        ):
             # No parameter and no body: nothing can be made invalid.
             continue
-        key = fuzz_server.read_key if operation.path.startswith("/api") else fuzz_server.write_key
+        key = (
+            fuzz_server.read_key
+            if operation.path.startswith("/api")
+            else fuzz_server.write_key
+        )
         headers = basic_auth(key)
 
         @given(case=operation.as_strategy(generation_mode=mode))

@@ -40,7 +40,9 @@ def _store_rows(project, query: str) -> list[tuple]:
 
 
 def test_segment_sdk_track_identify_group(live_server):
-    client = Client(write_key=live_server.write_key, host=live_server.url, sync_mode=True)
+    client = Client(
+        write_key=live_server.write_key, host=live_server.url, sync_mode=True
+    )
     client.group("u1", "acme", {"plan": "pro", "seats": 12})
     client.identify("u1", {"email": "ada@example.org"})
     client.track(
@@ -51,7 +53,9 @@ def test_segment_sdk_track_identify_group(live_server):
         message_id="sdk-1",
     )
     # No context.groupId: the account comes from the group call above.
-    client.track("u1", "Report Shared", timestamp=dt.datetime(2024, 3, 2, tzinfo=dt.UTC))
+    client.track(
+        "u1", "Report Shared", timestamp=dt.datetime(2024, 3, 2, tzinfo=dt.UTC)
+    )
 
     inserted = drain_project(live_server.project)
 
@@ -60,11 +64,22 @@ def test_segment_sdk_track_identify_group(live_server):
         live_server.project,
         "SELECT account_id, user_id, event, ts, event_id, p_charts FROM events ORDER BY _seq",
     )
-    assert rows[0] == ("acme", "u1", "Report Created", dt.datetime(2024, 3, 1, 10), "sdk-1", 3.0)
+    assert rows[0] == (
+        "acme",
+        "u1",
+        "Report Created",
+        dt.datetime(2024, 3, 1, 10),
+        "sdk-1",
+        3.0,
+    )
     assert rows[1][:4] == ("acme", "u1", "Report Shared", dt.datetime(2024, 3, 2))
-    accounts = _store_rows(live_server.project, "SELECT account_id, plan, seats FROM accounts")
+    accounts = _store_rows(
+        live_server.project, "SELECT account_id, plan, seats FROM accounts"
+    )
     assert accounts == [("acme", "pro", 12.0)]
-    users = _store_rows(live_server.project, "SELECT user_id, account_id, traits FROM users")
+    users = _store_rows(
+        live_server.project, "SELECT user_id, account_id, traits FROM users"
+    )
     assert users == [("u1", "acme", '{"email":"ada@example.org"}')]
 
 
@@ -84,7 +99,9 @@ def test_segment_sdk_gzip_body(live_server):
 
 
 def test_segment_sdk_sees_rejection(live_server):
-    client = Client(write_key=live_server.write_key, host=live_server.url, sync_mode=True)
+    client = Client(
+        write_key=live_server.write_key, host=live_server.url, sync_mode=True
+    )
 
     with pytest.raises(APIError) as caught:
         client.track("stranger", "Signed Up", message_id="no-account")
@@ -98,7 +115,9 @@ def test_batch_invalid_item_stores_nothing(live_server):
     batch[3]["timestamp"] = "yesterday"
 
     response = httpx.post(
-        f"{live_server.url}/v1/batch", json={"batch": batch}, headers=basic_auth(live_server.write_key)
+        f"{live_server.url}/v1/batch",
+        json={"batch": batch},
+        headers=basic_auth(live_server.write_key),
     )
 
     assert response.status_code == 400, response.text
@@ -118,7 +137,10 @@ def test_batch_error_message_in_french(live_server):
     response = httpx.post(
         f"{live_server.url}/v1/batch",
         json={"batch": [_track("m1", timestamp="hier")]},
-        headers={**basic_auth(live_server.write_key), "Accept-Language": "fr-FR,fr;q=0.9"},
+        headers={
+            **basic_auth(live_server.write_key),
+            "Accept-Language": "fr-FR,fr;q=0.9",
+        },
     )
 
     assert response.status_code == 400
@@ -135,7 +157,9 @@ def test_retry_with_same_message_ids_is_idempotent(live_server):
 
     assert first.json() == {"success": True, "stored": 3, "duplicates": 0}
     assert retry.json() == {"success": True, "stored": 0, "duplicates": 3}
-    rows = _store_rows(live_server.project, "SELECT count(*), count(DISTINCT event_id) FROM events")
+    rows = _store_rows(
+        live_server.project, "SELECT count(*), count(DISTINCT event_id) FROM events"
+    )
     assert rows == [(3, 3)]
 
 
@@ -185,7 +209,9 @@ def test_keys_missing_wrong_scope_or_revoked(live_server, key_name, endpoint, st
         response = httpx.get(f"{live_server.url}{endpoint}", headers=headers)
     else:
         response = httpx.post(
-            f"{live_server.url}{endpoint}", json={"batch": [_track("k1")]}, headers=headers
+            f"{live_server.url}{endpoint}",
+            json={"batch": [_track("k1")]},
+            headers=headers,
         )
 
     assert response.status_code == status, response.text
@@ -244,7 +270,9 @@ def test_oversize_message_in_batch_names_index(live_server):
     batch = [_track("s0"), _track("s1", properties={"blob": "x" * 40_000})]
 
     response = httpx.post(
-        f"{live_server.url}/v1/batch", json={"batch": batch}, headers=basic_auth(live_server.write_key)
+        f"{live_server.url}/v1/batch",
+        json={"batch": batch},
+        headers=basic_auth(live_server.write_key),
     )
 
     assert response.status_code == 413
@@ -256,7 +284,9 @@ def test_rate_limit_gets_429_with_retry_after(start_server):
     headers = basic_auth(server.write_key)
 
     statuses = [
-        httpx.post(f"{server.url}/v1/track", json=_track(f"q{i}"), headers=headers).status_code
+        httpx.post(
+            f"{server.url}/v1/track", json=_track(f"q{i}"), headers=headers
+        ).status_code
         for i in range(3)
     ]
     limited = httpx.post(f"{server.url}/v1/track", json=_track("q9"), headers=headers)
@@ -269,19 +299,32 @@ def test_rate_limit_gets_429_with_retry_after(start_server):
 @pytest.mark.parametrize(
     ("body", "path"),
     [
-        ({"batch": [{"type": "track", "userId": "u1", "context": {"groupId": "a"}}]}, "batch[0].event"),
+        (
+            {"batch": [{"type": "track", "userId": "u1", "context": {"groupId": "a"}}]},
+            "batch[0].event",
+        ),
         ({"batch": [{"type": "page", "userId": "u1"}]}, "batch[0].type"),
-        ({"batch": [{"type": "track", "event": "e", "context": {"groupId": "a"}}]}, "batch[0].userId"),
+        (
+            {"batch": [{"type": "track", "event": "e", "context": {"groupId": "a"}}]},
+            "batch[0].userId",
+        ),
         ({"batch": [{"type": "group", "userId": "u1"}]}, "batch[0].groupId"),
-        ({"batch": [{"type": "track", "userId": 5, "event": "e", "properties": []}]},
-         "batch[0].properties"),
+        (
+            {"batch": [{"type": "track", "userId": 5, "event": "e", "properties": []}]},
+            "batch[0].properties",
+        ),
         ({"batch": "nope"}, "batch"),
-        ({"batch": [_track("t", context={"groupId": {"id": 1}})]}, "batch[0].context.groupId"),
+        (
+            {"batch": [_track("t", context={"groupId": {"id": 1}})]},
+            "batch[0].context.groupId",
+        ),
     ],
 )
 def test_invalid_messages_name_their_path(live_server, body, path):
     response = httpx.post(
-        f"{live_server.url}/v1/batch", json=body, headers=basic_auth(live_server.write_key)
+        f"{live_server.url}/v1/batch",
+        json=body,
+        headers=basic_auth(live_server.write_key),
     )
 
     assert response.status_code == 400, response.text
@@ -304,7 +347,9 @@ def test_nan_property_gets_400(live_server):
     body += b' "context": {"groupId": "a"}, "properties": {"score": NaN}}]}'
 
     response = httpx.post(
-        f"{live_server.url}/v1/batch", content=body, headers=basic_auth(live_server.write_key)
+        f"{live_server.url}/v1/batch",
+        content=body,
+        headers=basic_auth(live_server.write_key),
     )
 
     assert response.status_code == 400
@@ -316,7 +361,12 @@ def test_account_view_after_group_and_track(live_server):
         f"{live_server.url}/v1/batch",
         json={
             "batch": [
-                {"type": "group", "userId": "u1", "groupId": "acme", "traits": {"plan": "pro"}},
+                {
+                    "type": "group",
+                    "userId": "u1",
+                    "groupId": "acme",
+                    "traits": {"plan": "pro"},
+                },
                 _track("v1", timestamp="2024-03-01T10:00:00+01:00"),
                 _track("v2", timestamp="2024-03-05T08:30:00Z"),
             ]
@@ -352,5 +402,10 @@ def test_unknown_account_gets_404(live_server):
 def test_openapi_lists_ingest_endpoints(live_server):
     schema = httpx.get(f"{live_server.url}/openapi.json").json()
 
-    assert set(schema["paths"]) >= {"/v1/batch", "/v1/track", "/v1/identify", "/v1/group"}
+    assert set(schema["paths"]) >= {
+        "/v1/batch",
+        "/v1/track",
+        "/v1/identify",
+        "/v1/group",
+    }
     assert "BatchRequest" in schema["components"]["schemas"]

@@ -85,7 +85,17 @@ def spawn_server(project: ProjectContext, port: int, *extra: str) -> subprocess.
     """Start ``python -m jalon.web`` for ``project`` in a subprocess."""
     env = {**os.environ, "PYTHONPATH": str(SRC_DIR)}
     command = [
-        sys.executable, "-m", "jalon.web", "--project", str(project.root),
-        "--host", LOOPBACK, "--port", str(port), *extra,
+        sys.executable,
+        "-m",
+        "jalon.web",
+        "--project",
+        str(project.root),
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+        *extra,
     ]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )

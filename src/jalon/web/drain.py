@@ -137,6 +137,14 @@ def drain_project(project: ProjectContext) -> int | None:
     """
     if not project.spool_path.exists():
         return 0
+    # Leave the store file alone when there is nothing to move, so that
+    # the CLI rarely meets the server's lock.
+    spool_db = spool.connect(project.spool_path)
+    try:
+        if not spool.has_pending(spool_db):
+            return 0
+    finally:
+        spool_db.close()
     try:
         store = Store.open(project.store_path)
     except StoreError as error:

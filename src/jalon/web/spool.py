@@ -298,3 +298,12 @@ def record_drain_failure(connection: sqlite3.Connection, message_id: str, error:
         " (message_id) DO UPDATE SET error = excluded.error",
         (message_id, error),
     )
+
+
+def has_pending(connection: sqlite3.Connection) -> bool:
+    """Return whether events or traits wait to be drained into the store."""
+    for table in ("events", "trait_messages"):
+        last = connection.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0]
+        if last > drained_up_to(connection, table):
+            return True
+    return False
