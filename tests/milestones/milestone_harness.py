@@ -44,7 +44,9 @@ EVENTS_SCHEMA = {
 }
 
 
-def at(days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> dt.datetime:
+def at(
+    days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+) -> dt.datetime:
     """Return ``BASE`` plus the given amounts of time."""
     delta = dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     return BASE + delta
@@ -64,7 +66,10 @@ class Event:
 
 @dataclass(frozen=True)
 class EngineResult:
-    """The per-account table as pandas, indexed by ``account_id``, and the counts."""
+    """The per-account table as pandas, indexed by ``account_id``, and counts.
+
+    ``events_used`` is the number of events the milestones could use.
+    """
 
     rows: pd.DataFrame
     account_exclusions: dict[str, int]
@@ -130,13 +135,21 @@ def make_config(
     raw: dict[str, Any] = {
         "events": {
             "paths": ["events.csv"],
-            "columns": {"account_id": "account_id", "event": "event", "timestamp": "ts"},
+            "columns": {
+                "account_id": "account_id",
+                "user_id": "user_id",
+                "event": "event",
+                "timestamp": "ts",
+            },
         },
         "start": dict(start) if start is not None else {"column": "signup_at"},
         "milestones": [dict(milestone) for milestone in milestones],
     }
     if with_accounts:
-        raw["accounts"] = {"path": "accounts.csv", "columns": {"segments": list(segments)}}
+        raw["accounts"] = {
+            "path": "accounts.csv",
+            "columns": {"segments": list(segments)},
+        }
     if starts:
         raw["starts"] = {name: dict(table) for name, table in starts.items()}
     if churn is not None:
@@ -151,8 +164,13 @@ def run_engine(
     config: Config,
     events: Sequence[Event],
     accounts: Mapping[str, Mapping[str, Any]] | None,
+    with_counts: bool = True,
 ) -> EngineResult:
-    """Load the tables into ``con``, build the per-account table and execute it."""
+    """Load the tables into ``con``, build the per-account table and execute it.
+
+    With ``with_counts`` false the exclusion counts stay empty and
+    ``events_used`` is -1, which saves three queries.
+    """
     # Explicit schemas keep the column types when every value is missing.
     events_data = ibis.memtable(events_frame(events), schema=EVENTS_SCHEMA)
     events_table = con.create_table("events", events_data, overwrite=True)
@@ -165,6 +183,9 @@ def run_engine(
     built = build_account_table(config, events_table, accounts_table, PROPERTIES, end)
 
     rows = con.execute(built.table).set_index("account_id")
+    if not with_counts:
+        return EngineResult(rows, {}, {}, events_used=-1, end=end)
+
     account_counts = con.execute(built.account_exclusions).iloc[0]
     event_counts = con.execute(built.event_exclusions).iloc[0]
     return EngineResult(

@@ -154,7 +154,12 @@ FILTER_CASES = [
     ({"any": [{"plan": {"is_set": False}}, {"score": {"gt": 7}}]}, 1, 4),
     ({"all": [{"score": {"ge": 5}}, {"plan": {"ne": "pro"}}]}, 4, 4),
     (
-        {"all": [{"any": [{"plan": "free"}, {"plan": "enterprise"}]}, {"score": {"ge": 1}}]},
+        {
+            "all": [
+                {"any": [{"plan": "free"}, {"plan": "enterprise"}]},
+                {"score": {"ge": 1}},
+            ]
+        },
         4,
         4,
     ),
@@ -174,7 +179,9 @@ def test_property_filter(run_milestones, where, day_a, day_b):
     for account, day in (("a", day_a), ("b", day_b)):
         expected = 4.0 if day is None else float(day)
         assert result.value(account, "m_m_days") == expected, account
-        assert result.value(account, "m_m_status") == (CENSORED if day is None else REACHED)
+        assert result.value(account, "m_m_status") == (
+            CENSORED if day is None else REACHED
+        )
 
 
 def test_within_window_edges(run_milestones):
@@ -246,7 +253,12 @@ def test_distinct_values(run_milestones):
         {"id": "plans", "event": "x", "distinct": "plan", "count": 2},
         {"id": "scores", "event": "x", "distinct": "score", "count": 2},
         {"id": "kinds", "distinct": "event", "count": 3},
-        {"id": "content", "event": ["report", "share"], "distinct": "event", "count": 2},
+        {
+            "id": "content",
+            "event": ["report", "share"],
+            "distinct": "event",
+            "count": 2,
+        },
     ]
 
     result = run_milestones(milestones, events, accounts)
@@ -401,10 +413,22 @@ SEQUENCE_XX = {"id": "xx", "sequence": [{"event": "x"}, {"event": "x"}], "gap": 
 SEQUENCE_CASES = [
     # The gap edge is inclusive: b exactly 1 d after a.
     ("gap_edge", [("a", at(0)), ("b", at(1))], {"ab": 1.0, "open": 1.0}),
-    ("gap_exceeded", [("a", at(0)), ("b", at(1, seconds=1))], {"ab": None, "open": 1.0 + ONE_SECOND_IN_DAYS}),
+    (
+        "gap_exceeded",
+        [("a", at(0)), ("b", at(1, seconds=1))],
+        {"ab": None, "open": 1.0 + ONE_SECOND_IN_DAYS},
+    ),
     # The latest a before b (2 d) leaves a gap of 12 h.
-    ("latest_start", [("a", at(0)), ("a", at(2)), ("b", at(2, hours=12))], {"ab": 2.5, "aba": None}),
-    ("wrong_order", [("b", at(hours=1)), ("a", at(hours=2))], {"ab": None, "open": None}),
+    (
+        "latest_start",
+        [("a", at(0)), ("a", at(2)), ("b", at(2, hours=12))],
+        {"ab": 2.5, "aba": None},
+    ),
+    (
+        "wrong_order",
+        [("b", at(hours=1)), ("a", at(hours=2))],
+        {"ab": None, "open": None},
+    ),
     # Tied timestamps follow _seq: a listed before b completes the chain.
     ("tie_in_order", [("a", at(1)), ("b", at(1))], {"ab": 1.0}),
     ("tie_reversed", [("b", at(1)), ("a", at(1))], {"ab": None}),
@@ -422,7 +446,9 @@ SEQUENCE_CASES = [
 
 
 @pytest.mark.parametrize(
-    "rows, expected", [case[1:] for case in SEQUENCE_CASES], ids=[case[0] for case in SEQUENCE_CASES]
+    "rows, expected",
+    [case[1:] for case in SEQUENCE_CASES],
+    ids=[case[0] for case in SEQUENCE_CASES],
 )
 def test_sequence_with_gap(run_milestones, rows, expected):
     events = [Event("s", name, moment) for name, moment in rows]
@@ -434,7 +460,9 @@ def test_sequence_with_gap(run_milestones, rows, expected):
     for identifier, days in expected.items():
         status = CENSORED if days is None else REACHED
         assert result.value("s", f"m_{identifier}_status") == status, identifier
-        assert result.value("s", f"m_{identifier}_days") == (5.0 if days is None else days), identifier
+        assert result.value("s", f"m_{identifier}_days") == (
+            5.0 if days is None else days
+        ), identifier
 
 
 def test_sequence_steps_with_filters(run_milestones):
