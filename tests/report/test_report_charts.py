@@ -10,6 +10,7 @@ import math
 import re
 import xml.etree.ElementTree as ElementTree
 
+import pandas as pd
 import pytest
 
 from jalon.i18n import Formatter
@@ -22,6 +23,7 @@ from jalon.report.charts import (
     heatmap,
     share_curves,
 )
+from jalon.report.milestone_charts import chart_days
 from jalon.report.svg import day_ticks, nice_step, nice_ticks, num, polyline
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -316,3 +318,39 @@ def test_heatmap_fits_its_legend():
     text_end = float(legend_text.attrib["x"]) + len(label) * 7.2
 
     assert float(root.attrib["width"]) >= text_end
+
+
+class CurveOnly:
+    """A summary stand-in: chart_days reads only ``curve``."""
+
+    def __init__(self, times, shares):
+        self.curve = pd.DataFrame({"time": times, "share": shares})
+
+
+def test_chart_days_stops_after_settling():
+    # The curve reaches 99% of its final 0.5 on day 20; 20 * 1.2 = 24 days,
+    # rounded up to 4 weeks.
+    summary = CurveOnly([0.0, 3.0, 20.0, 400.0], [0.0, 0.3, 0.5, 0.5])
+
+    assert chart_days([summary], (1, 7)) == (28.0, 400.0)
+
+
+def test_chart_days_uses_longest_horizon():
+    # Settled on day 2 but the longest horizon is 30: 36 days, so 42.
+    summary = CurveOnly([0.0, 2.0, 400.0], [0.0, 0.5, 0.5])
+
+    assert chart_days([summary], (1, 7, 30)) == (42.0, 400.0)
+
+
+def test_chart_days_never_past_longest_time():
+    summary = CurveOnly([0.0, 2.0, 10.0], [0.0, 0.5, 0.5])
+
+    assert chart_days([summary], (1, 7, 30)) == (10.0, 10.0)
+
+
+def test_chart_days_slowest_curve_decides():
+    fast = CurveOnly([0.0, 1.0, 400.0], [0.0, 0.5, 0.5])
+    slow = CurveOnly([0.0, 50.0, 400.0], [0.0, 0.5, 0.5])
+
+    # 50 * 1.2 = 60 days, a whole number of weeks up: 63.
+    assert chart_days([fast, slow], (1,)) == (63.0, 400.0)

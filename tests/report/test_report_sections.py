@@ -6,8 +6,10 @@ formats them, so each expected string is the hand value formatted per locale.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
-from report_support import build_analysis, parse_html
+from report_support import build_analysis, build_cohorts, parse_html
 
 from jalon.report import render_report
 
@@ -159,3 +161,27 @@ def test_sections_absent_without_results():
 
     assert page.find_all("section", id="cohorts") == []
     assert page.find_all("section", data_funnel="activation") == []
+
+
+def test_cohort_churn_shade_scales_to_largest(pages):
+    churn = pages["en"].find("section", id="cohorts").find_all("svg")[1]
+    cells = {
+        cell.find("text").text(): cell.find("rect").attrs["fill"]
+        for cell in churn.find_all("g", **{"class": "cell"})
+    }
+
+    # The largest churn share, 1/8 (printed 12% by half-even rounding of
+    # 12.5), takes the darkest shade, RGB (8, 69, 148).
+    assert cells["12%"] == "#084594"
+
+
+def test_cohort_monthly_labels_name_the_month():
+    cohorts = dataclasses.replace(build_cohorts(), period="month")
+    analysis = dataclasses.replace(build_analysis(), cohorts=cohorts)
+    page = parse_html(render_report(analysis, "fr"))
+    retention = page.find("section", id="cohorts").find_all("svg")[0]
+    labels = [
+        node.text() for node in retention.find_all("text", **{"class": "row-label"})
+    ]
+
+    assert labels == ["janv. 2026 (10)", "janv. 2026 (8)"]

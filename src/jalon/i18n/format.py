@@ -23,6 +23,8 @@ MISSING = "–"
 DATE_PATTERNS = {"en": "yyyy-MM-dd", "fr": "dd/MM/yyyy"}
 DATETIME_PATTERNS = {"en": "yyyy-MM-dd HH:mm", "fr": "dd/MM/yyyy HH:mm"}
 DAY_UNITS = {"en": "d", "fr": "j"}
+# CLDR skeleton of an abbreviated month and its year.
+MONTH_SKELETON = "yMMM"
 RANGE_DASH = "\u2013"
 
 # The integer part of a CLDR number pattern, with its optional fraction.
@@ -134,6 +136,14 @@ class Formatter:
         return babel_dates.format_date(
             value, DATE_PATTERNS[self.lang], locale=self.locale
         )
+
+    def month(self, value: dt.date | dt.datetime | None) -> str:
+        """Format the month of a date: ``janv. 2026`` or ``Jan 2026``."""
+        if value is None:
+            return MISSING
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        return babel_dates.format_skeleton(MONTH_SKELETON, value, locale=self.locale)
 
     def datetime(self, value: dt.datetime | None) -> str:
         """Format a timestamp to the minute, without converting its time zone."""

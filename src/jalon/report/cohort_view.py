@@ -52,7 +52,7 @@ def cohort_view(result: Any, milestone_names: dict[str, str], text: Text) -> Coh
     _ = text._
     rows = [
         _("{cohort} ({accounts})").format(
-            cohort=text.fmt.date(_timestamp(cohort)),
+            cohort=_cohort_label(cohort, result.period, text),
             accounts=text.fmt.integer(int(size)),
         )
         for cohort, size in result.cohort_sizes.items()
@@ -70,13 +70,15 @@ def cohort_view(result: Any, milestone_names: dict[str, str], text: Text) -> Coh
         title=_("Share of each cohort active in each period"),
         formatter=text.fmt,
     )
+    churn_values = _observable_values(result.churn, result.observable)
     churn = heatmap(
         rows,
         columns,
-        _observable_values(result.churn, result.observable),
+        churn_values,
         missing,
         title=_("Share of each cohort that churned in each period"),
         formatter=text.fmt,
+        scale_max=_largest(churn_values),
     )
     population = text.ngettext(
         "{n} account in {cohorts} cohorts, observed until {end}.",
@@ -91,9 +93,21 @@ def cohort_view(result: Any, milestone_names: dict[str, str], text: Text) -> Coh
         population=population,
         retention_chart=Markup(retention),
         churn_chart=Markup(churn),
-        ttv_rows=_ttv_rows(result.median_ttv, milestone_names, text),
+        ttv_rows=_ttv_rows(result.median_ttv, milestone_names, result.period, text),
         caveats=tuple(dict.fromkeys(_(caveat) for caveat in result.caveats)),
     )
+
+
+def _cohort_label(cohort: Any, period: str, text: Text) -> str:
+    if period == "month":
+        return text.fmt.month(_timestamp(cohort))
+    return text.fmt.date(_timestamp(cohort))
+
+
+def _largest(grid: list[list[float | None]]) -> float:
+    # Churn shares are small, so the darkest shade goes to the largest one.
+    values = [value for row in grid for value in row if value is not None]
+    return max(values, default=0.0) or 1.0
 
 
 def _period_label(period: str, index: int, text: Text) -> str:
@@ -118,7 +132,7 @@ def _observable_values(values: Any, observable: Any) -> list[list[float | None]]
 
 
 def _ttv_rows(
-    table: Any, milestone_names: dict[str, str], text: Text
+    table: Any, milestone_names: dict[str, str], period: str, text: Text
 ) -> tuple[CohortTtvRow, ...]:
     if table is None or len(table) == 0:
         return ()
@@ -143,7 +157,8 @@ def _ttv_rows(
             median,
         )
         name = milestone_names.get(str(item.milestone), str(item.milestone))
-        rows.append(CohortTtvRow(name, fmt.date(_timestamp(item.cohort)), cells))
+        cohort = _cohort_label(item.cohort, period, text)
+        rows.append(CohortTtvRow(name, cohort, cells))
     return tuple(rows)
 
 

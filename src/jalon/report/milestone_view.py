@@ -7,18 +7,21 @@ format a figure differently from the tables the tests check.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
 from jalon.i18n.labels import caveat_label, tier_label
-from jalon.report.charts import CurveSeries, share_curves
+from jalon.report.milestone_charts import (
+    SegmentChart,
+    chart_days,
+    overall_chart,
+    range_note,
+    segment_chart,
+)
 from jalon.report.text import Text
 
-# Above this many groups, a segment chart shows the largest ones only.
-MAX_CURVES_PER_CHART = 7
 MEDIAN_Q = 0.5
 AALEN_JOHANSEN = "aalen_johansen"
 
@@ -44,15 +47,6 @@ class SummaryRow:
 
 
 @dataclass(frozen=True)
-class SegmentChart:
-    """The curves of one segment column, one series per value."""
-
-    segment: str
-    svg: Markup
-    note: str
-
-
-@dataclass(frozen=True)
 class MilestoneView:
     """Everything the milestone section of the report displays."""
 
@@ -61,6 +55,7 @@ class MilestoneView:
     tier: str
     population: str
     chart: Markup
+    chart_note: str
     segment_charts: tuple[SegmentChart, ...]
     horizon_headers: tuple[str, ...]
     percentile_headers: tuple[str, ...]
@@ -92,14 +87,19 @@ def milestone_view(result: Any, window_text: str, text: Text) -> MilestoneView:
         "{n} account, {window}.", "{n} accounts, {window}.", overall.n_accounts
     ).format(n=text.fmt.integer(overall.n_accounts), window=window_text)
     caveats = dict.fromkeys(caveat_label(code, _) for code in overall.caveats)
+    groups = [
+        summary for summaries in result.by_segment.values() for summary in summaries
+    ]
+    x_max, longest = chart_days([overall, *groups], [h.days for h in overall.horizons])
     return MilestoneView(
         id=result.id,
         name=result.name,
         tier=tier_label(result.tier, _),
         population=population,
-        chart=_overall_chart(overall, result.name, text),
+        chart=overall_chart(overall, result.name, x_max, text),
+        chart_note=range_note(x_max, longest, text),
         segment_charts=tuple(
-            _segment_chart(segment, summaries, result.name, text)
+            segment_chart(segment, summaries, result.name, x_max, text)
             for segment, summaries in result.by_segment.items()
         ),
         horizon_headers=tuple(
@@ -222,48 +222,3 @@ def _competing_note(summary: Any, text: Text) -> str:
         days=fmt.number(share.days, _digits(share.days)),
         share=fmt.percent(share.share),
     )
-
-
-def _overall_chart(summary: Any, name: str, text: Text) -> Markup:
-    _ = text._
-    series = [CurveSeries.from_frame(text.group_label(summary.group), summary.curve)]
-    if summary.churn_curve is not None and summary.n_churned_first > 0:
-        series.append(
-            CurveSeries.from_frame(_("Churned before reaching it"), summary.churn_curve)
-        )
-    return Markup(
-        share_curves(
-            series,
-            _("Days since the start"),
-            _("Share of accounts"),
-            title=_("{milestone}: share of accounts that reached it by day").format(
-                milestone=name
-            ),
-            formatter=text.fmt,
-        )
-    )
-
-
-def _segment_chart(
-    segment: str, summaries: Sequence[Any], name: str, text: Text
-) -> SegmentChart:
-    _ = text._
-    shown = sorted(summaries, key=lambda item: (-item.n_accounts, str(item.group)))
-    shown = shown[:MAX_CURVES_PER_CHART]
-    note = ""
-    if len(summaries) > MAX_CURVES_PER_CHART:
-        note = _("The chart shows the {shown} largest of {total} groups.").format(
-            shown=len(shown), total=len(summaries)
-        )
-    series = [
-        CurveSeries.from_frame(text.group_label(item.group), item.curve)
-        for item in shown
-    ]
-    svg = share_curves(
-        series,
-        _("Days since the start"),
-        _("Share of accounts"),
-        title=_("{milestone} by {segment}").format(milestone=name, segment=segment),
-        formatter=text.fmt,
-    )
-    return SegmentChart(segment=segment, svg=Markup(svg), note=note)
