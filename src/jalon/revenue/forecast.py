@@ -64,9 +64,14 @@ def trailing_assumptions(totals: pd.DataFrame, start: dt.date, months: int) -> S
     )
 
 
-def scenario_assumptions(spec: ForecastSpec, trailing: Scenario) -> dict[str, tuple[Scenario, dict]]:
-    """Return each scenario's assumptions and, per value, whether it came from
-    the config or from the trailing window."""
+def scenario_assumptions(spec: ForecastSpec, trailing: Scenario,
+                         minor_digits: int = 2) -> dict[str, tuple[Scenario, dict]]:
+    """Return each scenario's assumptions, new MRR in minor units, and, per
+    value, whether it came from the config or from the trailing window.
+
+    ``new_mrr`` in the config is in major units of the base currency, so it
+    is scaled by ``10 ** minor_digits``.
+    """
     result = {}
     for name, direction in DIRECTIONS.items():
         configured = spec.scenarios.get(name, Scenario())
@@ -79,6 +84,8 @@ def scenario_assumptions(spec: ForecastSpec, trailing: Scenario) -> dict[str, tu
         values, sources = {}, {}
         for key, default in defaults.items():
             given = getattr(configured, key)
+            if given is not None and key == "new_mrr":
+                given = given.scaleb(minor_digits)
             values[key] = default if given is None else given
             sources[key] = "trailing" if given is None else "config"
         result[name] = (Scenario(**values), sources)
@@ -102,7 +109,7 @@ def forecast(totals: pd.DataFrame, spec: ForecastSpec, trailing_months: int,
     start = min(start, totals["month"].iloc[-1])
     trailing = trailing_assumptions(totals, start, trailing_months)
     rows, assumption_rows = [], []
-    for name, (scenario, sources) in scenario_assumptions(spec, trailing).items():
+    for name, (scenario, sources) in scenario_assumptions(spec, trailing, base_minor_digits).items():
         assumption_rows.append({
             "scenario": name, "new_mrr_minor": float(scenario.new_mrr),
             "churn_rate": float(scenario.churn_rate), "expansion_rate": float(scenario.expansion_rate),

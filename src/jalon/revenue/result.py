@@ -165,7 +165,8 @@ def analyse(data: BillingData, spec: RevenueSpec, synthetic: bool = False) -> Re
     as_of = spec.as_of or default_as_of(data.lines)
     tables = compute_mrr(data.lines, data.subscriptions, spec, as_of)
     months = tables.months
-    forecast_table, assumptions = forecast(tables.totals, spec.forecast, spec.trailing_months)
+    forecast_table, assumptions = forecast(tables.totals, spec.forecast, spec.trailing_months,
+                                           minor_digits(spec.base_currency))
     schedule = recognition_schedule(data.lines)
     excluded = {**data.rejected_by_reason(), **{f"line_{k}": v for k, v in tables.excluded_lines.items()},
                 **tables.excluded_accounts}  # fmt: skip

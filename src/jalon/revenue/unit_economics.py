@@ -57,7 +57,8 @@ def unit_economics(mrr: pd.DataFrame, movements: pd.DataFrame, spend: pd.DataFra
 
 
 def _groups(mrr: pd.DataFrame, movements: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:
-    accounts = pd.DataFrame({"account_id": sorted(set(mrr["account_id"]) | set(movements["account_id"]))})
+    ids = sorted(set(mrr["account_id"]) | set(movements["account_id"]))
+    accounts = pd.DataFrame({"account_id": pd.Series(ids, dtype=object)})
     frame = accounts.merge(attributes, on="account_id", how="left")
     for column in ("segment", "channel", "country"):
         frame[column] = frame[column].fillna(UNKNOWN) if column in frame else UNKNOWN
