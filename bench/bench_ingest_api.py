@@ -1,10 +1,10 @@
 """Measure ingest throughput and latency of ``jalon serve`` on loopback.
 
-Starts ``python -m jalon.web`` on a fresh project with the default settings
-except the rate limit (raised so that the clients are never throttled), then
-runs several client processes that each post pre-built batches of 100 track
-events to ``/v1/batch`` as fast as the server acknowledges them. Every 2xx
-means the batch was fsynced to the spool (SQLite WAL, ``synchronous=FULL``).
+The script starts ``python -m jalon.web`` on a fresh project with the default
+settings, except a rate limit raised so that the clients are never throttled.
+Several client processes then post pre-built batches of 100 track events to
+``/v1/batch`` as fast as the server acknowledges them. Every 2xx means the
+batch was fsynced to the spool (SQLite WAL, ``synchronous=FULL``).
 
 Usage::
 
@@ -131,12 +131,14 @@ def run(clients: int, batches: int) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="jalon-bench-"))
     project = ProjectContext.from_path(folder)
     _, key = create_key(project.keys_path, "bench", "write")
+
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "jalon.web", "--project", str(folder), "--port", str(port),
                "--rate", "1e9", "--burst", "1e9"]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     server = subprocess.Popen(command, env=env)
+
     try:
         wait_healthy(url, server)
         with multiprocessing.Manager() as manager:
@@ -155,6 +157,7 @@ def run(clients: int, batches: int) -> dict:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+
     latencies = [latency for values in per_client for latency in values]
     events = clients * batches * BATCH_SIZE
     return {

@@ -1,4 +1,4 @@
-"""The CLI can read the store while the server runs, and sees new events."""
+"""The CLI can read the store while the server runs, and new events reach it."""
 
 from __future__ import annotations
 

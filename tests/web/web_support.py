@@ -67,7 +67,7 @@ def make_project(folder: Path) -> tuple[ProjectContext, str, str, str]:
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen | None = None) -> None:
-    """Poll ``/health`` until it answers 200, failing after the startup timeout."""
+    """Poll ``/health`` until it returns 200, failing after the startup timeout."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

@@ -6,9 +6,9 @@ store only for the length of a drain (before an analysis refresh and on a
 timer) and keeps everything it acknowledged in its SQLite spool meanwhile.
 
 A drain reads spool rows past the last drained ``rowid``, commits them into
-DuckDB, then records the new position in the spool. A crash between the two
-commits makes the next drain send the same rows again; the store skips event
-ids it already holds, so every event lands exactly once.
+DuckDB, then records the new position in the spool. After a crash between
+these two commits, the next drain sends the same rows again. The store skips
+event ids it already holds, so every event lands exactly once.
 
 ``track`` calls become rows of ``events`` (``event_id`` = ``messageId``);
 ``group`` traits update the ``accounts`` row of the group, adding a column

@@ -35,8 +35,7 @@ KEY_PREFIX = "jalon"
 SECRET_BYTES = 32
 ID_BYTES = 6
 SALT_BYTES = 16
-# scrypt cost: 2**14 iterations with r=8 use 16 MiB and take about 50 ms,
-# the parameters the Python documentation and RFC 7914 give for interactive use.
+# scrypt cost: n=2**14 with r=8 needs 128 * r * n bytes = 16 MiB per hash.
 SCRYPT_N = 2**14
 SCRYPT_R = 8
 SCRYPT_P = 1

@@ -197,18 +197,21 @@ def validation_error(error: ValidationError, prefix: tuple[Any, ...] = ()) -> Ap
     path = format_path(location) or "body"
     kind = first["type"]
     value = first.get("input")
+
     if kind == "json_invalid":
         return ApiError(
             "api.invalid_json",
             N_("The request body is not valid JSON: {reason}."),
             reason=str(first.get("ctx", {}).get("error", first["msg"]))[:VALUE_PREVIEW_CHARS],
         )
+
     if kind == "missing":
         return ApiError(
             "api.missing_field",
             N_("{path} is missing: this message type needs it."),
             path=path,
         )
+
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         path = format_path(location + ("type",))
         tag = value.get("type") if isinstance(value, dict) else None
@@ -219,9 +222,12 @@ def validation_error(error: ValidationError, prefix: tuple[Any, ...] = ()) -> Ap
             value=preview(tag),
             allowed=", ".join(MESSAGE_TYPES),
         )
+
     template = WRONG_TYPE_TEMPLATES.get(kind)
     if template is not None:
         return ApiError("api.wrong_type", template, path=path, value=preview(value))
+
+    # Other constraint errors: pydantic's English text explains them.
     return ApiError(
         "api.invalid_value",
         N_("{path} has the invalid value {value}: {reason}."),
@@ -267,12 +273,12 @@ def _check_text(value: str | None, path: str) -> str | None:
     """Return ``value`` with empty strings as None; reject NUL and lone surrogates."""
     if value is None or value == "":
         return None
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        valid = False
-    else:
-        valid = "\x00" not in value
+    valid = "\x00" not in value
+    if valid and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            valid = False
     if not valid:
         raise ApiError(
             "api.invalid_text",
@@ -306,7 +312,7 @@ def _content_id(message: _Message) -> str:
 
 @dataclass(frozen=True)
 class _Envelope:
-    """What every message of one request shares."""
+    """Request-level values shared by the messages of one request."""
 
     received_at: dt.datetime
     zone: ZoneInfo
@@ -400,7 +406,9 @@ def _add_message(
     user_id, anonymous_id = _identity(message, path)
     identity = user_key(user_id, anonymous_id)
     message_id = _check_text(message.message_id, f"{path}messageId") or _content_id(message)
-    context = {**(envelope.batch_context or {}), **(message.context or {})}
+    context = message.context or {}
+    if envelope.batch_context:
+        context = {**envelope.batch_context, **context}
     ts = timestamp_text(_event_time(message, path, envelope))
 
     if isinstance(message, TrackMessage):

@@ -33,7 +33,7 @@ class EventCounts(BaseModel):
 
 
 class AccountView(BaseModel):
-    """What the ingest API knows of one account."""
+    """Traits, members and events of one account, as received by the ingest API."""
 
     account_id: str
     traits: dict[str, Any] = Field(description="Traits merged from its group calls.")
