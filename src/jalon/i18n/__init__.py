@@ -106,7 +106,7 @@ def merged_catalog(lang: str) -> Catalog:
 
     When two files translate the same msgid, the first file in name order
     wins and the conflict is logged at WARNING. The plural rules are those of
-    :data:`PLURAL_FORMS`, whatever the files' headers say.
+    :data:`PLURAL_FORMS`, whatever the files' headers declare.
     """
     merged = Catalog(locale=lang, domain="jalon", fuzzy=False)
     merged.mime_headers = [("Plural-Forms", PLURAL_FORMS[lang])]

@@ -10,6 +10,7 @@ the ``en_GB`` conventions except for dates, which are ISO 8601
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -82,8 +83,7 @@ class Formatter:
         """
         if _missing(share):
             return MISSING
-        base = Locale.parse(self.locale).percent_formats[None].pattern
-        pattern = _DIGITS_BLOCK.sub("#,##0" + _fraction(digits), base, count=1)
+        pattern = _percent_pattern(self.locale, digits)
         return babel_numbers.format_percent(share, format=pattern, locale=self.locale)
 
     def percent_range(
@@ -168,6 +168,12 @@ class Formatter:
         if isinstance(value, (list, tuple)):
             return ", ".join(str(item) for item in value)
         return str(value)
+
+
+@functools.cache
+def _percent_pattern(locale: str, digits: int) -> str:
+    base = Locale.parse(locale).percent_formats[None].pattern
+    return _DIGITS_BLOCK.sub("#,##0" + _fraction(digits), base, count=1)
 
 
 def _fraction(digits: int) -> str:

@@ -2,8 +2,8 @@
 
 Every chart of a milestone shares one day range. When the curves settle
 long before the end of the window, the range stops shortly after, so the
-early rise stays readable; a note then says the tables cover the whole
-window.
+early rise stays readable. A note under the chart then states that the
+tables cover the whole window.
 """
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ def chart_days(
 ) -> tuple[float, float]:
     """Return the last day to draw and the longest time observed, in days.
 
-    The range ends at 1.2 times the later of the longest horizon and the day
-    the slowest curve reaches 99% of its final share, rounded up to a whole
-    day (a whole week past 14 days), and never past the longest time.
+    The range ends at 1.2 times the later of two days: the longest horizon,
+    and the day the slowest curve reaches 99% of its final share. It is
+    rounded up to a whole day, or a whole week past 14 days, and never goes
+    past the longest time.
 
     >>> import pandas as pd
     >>> class Summary:
@@ -105,16 +106,16 @@ def segment_chart(
 ) -> SegmentChart:
     """Draw one curve per value of ``segment``, the largest groups first."""
     _ = text._
-    shown = sorted(summaries, key=lambda item: (-item.n_accounts, str(item.group)))
-    shown = shown[:MAX_CURVES_PER_CHART]
+    largest = sorted(summaries, key=lambda item: (-item.n_accounts, str(item.group)))
+    largest = largest[:MAX_CURVES_PER_CHART]
     note = ""
     if len(summaries) > MAX_CURVES_PER_CHART:
         note = _("The chart shows the {shown} largest of {total} groups.").format(
-            shown=len(shown), total=len(summaries)
+            shown=len(largest), total=len(summaries)
         )
     series = [
         CurveSeries.from_frame(text.group_label(item.group), item.curve)
-        for item in shown
+        for item in largest
     ]
     svg = share_curves(
         series,
