@@ -71,18 +71,19 @@ def activity_events(
     left_out = joined.filter(joined[REASON].notnull())
     counts = left_out.group_by(REASON).aggregate(rows=left_out.count()).to_pandas()
     excluded = {
-        str(row[REASON]): int(row["rows"]) for _, row in counts.sort_values(REASON).iterrows()
+        str(row[REASON]): int(row["rows"])
+        for _, row in counts.sort_values(REASON).iterrows()
     }
     for name, rows in excluded.items():
         logger.warning("cohorts: %d activity events left out (%s)", rows, name)
 
-    kept = joined.filter(joined[REASON].isnull())
-    kept = kept.select(
-        account_id=kept._account_id,
-        cohort=kept.cohort,
-        period=period_index(kept.ts, kept.start_at, spec.period, spec.anchor),
+    included = joined.filter(joined[REASON].isnull())
+    included = included.select(
+        account_id=included._account_id,
+        cohort=included.cohort,
+        period=period_index(included.ts, included.start_at, spec.period, spec.anchor),
     )
-    return kept, excluded
+    return included, excluded
 
 
 def activity_counts(active: ir.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -96,11 +97,15 @@ def activity_counts(active: ir.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
         latest active period is ``last_period``.
     """
     distinct = active.distinct()
-    per_period = distinct.group_by(["cohort", "period"]).aggregate(n_active=distinct.count())
+    per_period = distinct.group_by(["cohort", "period"]).aggregate(
+        n_active=distinct.count()
+    )
     last = distinct.group_by(["account_id", "cohort"]).aggregate(
         last_period=distinct.period.max()
     )
-    per_last = last.group_by(["cohort", "last_period"]).aggregate(n_accounts=last.count())
+    per_last = last.group_by(["cohort", "last_period"]).aggregate(
+        n_accounts=last.count()
+    )
     return per_period.to_pandas(), per_last.to_pandas()
 
 
@@ -109,7 +114,9 @@ def churn_counts(cohorts: ir.Table, spec: CohortSpec) -> pd.DataFrame:
     churned = cohorts.filter(cohorts.churn_at.notnull())
     churned = churned.select(
         "cohort",
-        period=period_index(churned.churn_at, churned.start_at, spec.period, spec.anchor),
+        period=period_index(
+            churned.churn_at, churned.start_at, spec.period, spec.anchor
+        ),
     )
     counts = churned.group_by(["cohort", "period"]).aggregate(n_churned=churned.count())
     return counts.to_pandas()

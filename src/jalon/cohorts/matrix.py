@@ -2,7 +2,7 @@
 
 Every matrix has one row per cohort (sorted, index ``cohort``) and one
 column per period 0 to ``periods - 1``. A cell that is not observable (see
-:mod:`jalon.cohorts.periods`) is NaN, and ``observable`` says which cells are.
+:mod:`jalon.cohorts.periods`) is NaN, and ``observable`` marks the observable cells.
 
 * ``retention``: accounts active in period k / cohort size;
 * ``retention_or_later``: accounts active in period k or any later period,
@@ -43,11 +43,18 @@ def observable_mask(
 
 
 def count_matrix(
-    counts: pd.DataFrame, sizes: pd.DataFrame, periods: int, value: str, period: str = "period"
+    counts: pd.DataFrame,
+    sizes: pd.DataFrame,
+    periods: int,
+    value: str,
+    period: str = "period",
 ) -> pd.DataFrame:
-    """Pivot a (cohort, period, value) table to cohort x period counts, 0 where absent."""
+    """Pivot a (cohort, period, value) table to cohort x period counts (0 if absent)."""
     matrix = pd.DataFrame(
-        0, index=pd.Index(sizes.cohort, name="cohort"), columns=range(periods), dtype="int64"
+        0,
+        index=pd.Index(sizes.cohort, name="cohort"),
+        columns=range(periods),
+        dtype="int64",
     )
     for _, row in counts.iterrows():
         k = int(row[period])
@@ -57,28 +64,41 @@ def count_matrix(
     return matrix
 
 
-def or_later_counts(last: pd.DataFrame, sizes: pd.DataFrame, periods: int) -> pd.DataFrame:
+def or_later_counts(
+    last: pd.DataFrame, sizes: pd.DataFrame, periods: int
+) -> pd.DataFrame:
     """Count accounts whose latest active period is k or later, per cohort."""
     matrix = pd.DataFrame(
-        0, index=pd.Index(sizes.cohort, name="cohort"), columns=range(periods), dtype="int64"
+        0,
+        index=pd.Index(sizes.cohort, name="cohort"),
+        columns=range(periods),
+        dtype="int64",
     )
     for _, row in last.iterrows():
         reach = min(int(row.last_period), periods - 1)
         if reach >= 0:
-            matrix.loc[pd.Timestamp(row.cohort), list(range(reach + 1))] += int(row.n_accounts)
+            matrix.loc[pd.Timestamp(row.cohort), list(range(reach + 1))] += int(
+                row.n_accounts
+            )
     return matrix
 
 
-def share(counts: pd.DataFrame, denominators: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
+def share(
+    counts: pd.DataFrame, denominators: pd.DataFrame, mask: pd.DataFrame
+) -> pd.DataFrame:
     """Divide counts by denominators, with NaN where the cell is not observable."""
-    values = counts.astype("float64") / denominators.astype("float64").where(denominators > 0)
+    values = counts.astype("float64") / denominators.astype("float64").where(
+        denominators > 0
+    )
     return values.where(mask)
 
 
 def sizes_matrix(sizes: pd.DataFrame, periods: int) -> pd.DataFrame:
     """Repeat each cohort's size across its periods."""
     values = np.repeat(sizes.n_accounts.to_numpy()[:, None], periods, axis=1)
-    return pd.DataFrame(values, index=pd.Index(sizes.cohort, name="cohort"), columns=range(periods))
+    return pd.DataFrame(
+        values, index=pd.Index(sizes.cohort, name="cohort"), columns=range(periods)
+    )
 
 
 def at_risk_matrix(churned: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
@@ -95,8 +115,15 @@ def churn_spikes(
     for cohort in hazard.index:
         values = hazard.loc[cohort].dropna()
         if values.empty or values.max() <= 0:
-            rows.append({"cohort": cohort, "period": pd.NA, "churn_hazard": np.nan,
-                         "n_churned": 0, "n_at_risk": 0})
+            rows.append(
+                {
+                    "cohort": cohort,
+                    "period": pd.NA,
+                    "churn_hazard": np.nan,
+                    "n_churned": 0,
+                    "n_at_risk": 0,
+                }
+            )
             continue
         k = int(values.idxmax())
         rows.append(
@@ -114,6 +141,8 @@ def churn_spikes(
 
 
 def _frame(rows: dict, periods: int, dtype) -> pd.DataFrame:
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=range(periods)).astype(dtype)
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=range(periods)).astype(
+        dtype
+    )
     frame.index.name = "cohort"
     return frame

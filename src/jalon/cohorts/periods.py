@@ -12,8 +12,8 @@ Period k, ``anchor = "calendar"``
 
 Period k, ``anchor = "start"``
     ``[start_at + k·L, start_at + (k+1)·L)`` for each account, with L one day
-    or seven days; for months, the k-th monthly anniversary of the start
-    (same day of month and time of day).
+    or seven days. Monthly periods run from the k-th monthly anniversary of
+    the start (same day of month and time of day) to the next one.
 
 Observable cell
     Cell (cohort, k) is observable when period k has ended, by the
@@ -28,6 +28,8 @@ the expressions compile on DuckDB and PySpark.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -96,3 +98,10 @@ def period_end(start: pd.Timestamp, period: str, k: int) -> pd.Timestamp:
     if period == "month":
         return start + pd.DateOffset(months=k + 1)
     return start + pd.Timedelta(seconds=SECONDS_PER_PERIOD[period] * (k + 1))
+
+
+def naive_utc(moment: dt.datetime) -> dt.datetime:
+    """Return ``moment`` as a naive UTC datetime, the form of the store's timestamps."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)

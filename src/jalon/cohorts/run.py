@@ -25,6 +25,7 @@ from jalon.cohorts.matrix import (
     share,
     sizes_matrix,
 )
+from jalon.cohorts.periods import naive_utc
 from jalon.cohorts.result import (
     CAVEAT_NOT_OBSERVABLE,
     CAVEAT_OR_LATER_LOWER_BOUND,
@@ -65,14 +66,21 @@ def compute_cohorts(
     -------
     CohortResult
     """
-    end = observation_end or pd.Timestamp(accounts.end_at.max().to_pandas()).to_pydatetime()
+    if observation_end is None:
+        observation_end = pd.Timestamp(
+            accounts.end_at.max().to_pandas()
+        ).to_pydatetime()
+    end = naive_utc(observation_end)
     cohorts = cohort_accounts(accounts, spec)
     sizes = cohort_sizes(cohorts)
     active, excluded = activity_events(events, cohorts, spec, end)
     per_period, per_last = activity_counts(active)
     churn_table = churn_counts(cohorts, spec)
     logger.info(
-        "cohorts: %d accounts in %d cohorts by %s", int(sizes.n_accounts.sum()), len(sizes), spec.period
+        "cohorts: %d accounts in %d cohorts by %s",
+        int(sizes.n_accounts.sum()),
+        len(sizes),
+        spec.period,
     )
 
     mask = observable_mask(sizes, spec, pd.Timestamp(end))

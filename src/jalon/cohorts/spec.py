@@ -92,7 +92,9 @@ def _parse_activity(value: Any, path: str) -> tuple[str, ...] | None:
         return tuple(value)
     raise config_error(
         "config.bad_event",
-        N_("Invalid value at {path}: {value}. Expected an event name or a list of names."),
+        N_(
+            "Invalid value at {path}: {value}. Expected an event name or a list of names."
+        ),
         path,
         value,
     )

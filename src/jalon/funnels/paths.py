@@ -13,12 +13,11 @@ Ordering is always ``(ts, _seq)``; durations are differences of
 Ordered funnels (``order = "ordered"``)
     An attempt starts at any occurrence of step 1. Step k counts when it
     occurs strictly after step k-1 of the same attempt and at most ``window``
-    after the attempt's step 1 (inclusive). For each step-k occurrence the
-    best attempt is the one with the latest start among the attempts that
-    reached step k-1 before it: a later start leaves more of the window, so
-    no other attempt can go further from that occurrence. That attempt is a
-    running maximum over the union of the valid step k-1 rows and the step-k
-    rows.
+    after the attempt's step 1 (inclusive). Each step-k occurrence goes to
+    the attempt with the latest start among those that reached step k-1
+    before it. A later start leaves more of the window, so no other attempt
+    can go further from that occurrence. That attempt is a running maximum
+    over the union of the valid step k-1 rows and the step-k rows.
 
 Strict funnels (``order = "strict"``)
     As ordered, but step k must be the very next event of the person after
@@ -116,13 +115,19 @@ def person_paths(
     Returns
     -------
     ibis.Table
-        Person keys, ``furthest`` (int64), ``t1`` ... ``tn`` (epoch seconds of
-        the chosen attempt's steps, null beyond ``furthest``; for ``any``,
-        ``tk`` is when step k was done, and steps are not in time order),
-        ``window_end`` (epoch seconds of the latest attempt's window end),
-        ``first_ts``, ``first_seq``, ``last_ts``, ``last_seq`` (bounds of the
-        chosen attempt, ``last_seq`` null for ``any``) and ``excluded``
-        (bool: an exclusion event lies strictly between the bounds).
+        One row per person with these columns:
+
+        * person keys and ``furthest`` (int64);
+        * ``t1`` ... ``tn``: epoch seconds of the chosen attempt's steps, null
+          beyond ``furthest``. For ``any``, ``tk`` is when the funnel's step
+          k was done, so the columns are not in time order;
+        * ``window_end``: epoch seconds of the latest attempt's window end,
+          and ``open``, true when it is after the observation end;
+        * ``first_ts``, ``first_seq``, ``last_ts``, ``last_seq``, ``last_ep``:
+          bounds of the chosen attempt (``last_ts`` and ``last_seq`` are null
+          for ``any``);
+        * ``excluded``: true when an exclusion event lies strictly between
+          the bounds.
     """
     keys = person_keys(spec)
     if spec.order == "any":
@@ -181,12 +186,13 @@ def _next_ordered(
     both = ibis.union(done, candidates)
 
     # A candidate sorts before a previous-step row of the same event, so the
-    # running maximum only sees previous steps strictly earlier in (ts, _seq).
+    # running maximum covers only previous steps strictly earlier in (ts, _seq).
     running = ibis.window(
         group_by=keys, order_by=[both.ts, both._seq, both[KIND]], rows=(None, 0)
     )
     both = both.mutate(
-        _best=both[ATTEMPT].max().over(running), _best_start=both[START].max().over(running)
+        _best=both[ATTEMPT].max().over(running),
+        _best_start=both[START].max().over(running),
     )
     valid = both.filter(
         both[KIND] == 0,
@@ -202,16 +208,24 @@ def _next_strict(
     """Return rows of step ``index`` that directly follow a valid previous step."""
     candidates = flagged.filter(flagged[step_column(index)])
     before = previous.select(
-        *keys, _prev_seq=previous._seq, _prev_attempt=previous[ATTEMPT],
+        *keys,
+        _prev_seq=previous._seq,
+        _prev_attempt=previous[ATTEMPT],
         _prev_start=previous[START],
     )
     joined = candidates.join(
-        before, [*(candidates[key] == before[key] for key in keys),
-                 candidates._lag_seq == before._prev_seq]
+        before,
+        [
+            *(candidates[key] == before[key] for key in keys),
+            candidates._lag_seq == before._prev_seq,
+        ],
     )
     joined = joined.filter(joined[EPOCH] - joined._prev_start <= window)
     return joined.select(
-        *keys, "ts", "_seq", EPOCH,
+        *keys,
+        "ts",
+        "_seq",
+        EPOCH,
         **{ATTEMPT: joined._prev_attempt, START: joined._prev_start},
     )
 
@@ -234,14 +248,18 @@ def _chosen_attempt(reached: ir.Table, spec: FunnelSpec, keys: list[str]) -> ir.
 
     steps = reached.join(chosen, keys)
     steps = steps.filter(steps[ATTEMPT] == steps._chosen)
-    earliest = ibis.window(group_by=[*keys, steps._step], order_by=[steps.ts, steps._seq])
+    earliest = ibis.window(
+        group_by=[*keys, steps._step], order_by=[steps.ts, steps._seq]
+    )
     steps = steps.mutate(_rank=ibis.row_number().over(earliest))
     steps = steps.filter(steps._rank == 0)
     times = {
         time_column(index): steps[EPOCH].max(where=steps._step == index)
         for index in range(1, len(spec.steps) + 1)
     }
-    return steps.group_by([*keys, "furthest", "last_ts", "last_seq", "last_ep"]).aggregate(
+    return steps.group_by(
+        [*keys, "furthest", "last_ts", "last_seq", "last_ep"]
+    ).aggregate(
         first_ts=steps.ts.max(where=steps._step == 1),
         first_seq=steps._seq.max(where=steps._step == 1),
         **times,
@@ -274,7 +292,9 @@ def _any_order_paths(flagged: ir.Table, spec: FunnelSpec, keys: list[str]) -> ir
     ahead = ibis.window(group_by=keys, order_by=[rows.ts, rows._seq], rows=(0, None))
     rows = rows.mutate(
         **{
-            f"_next{index}": ibis.ifelse(rows[step_column(index)], rows[EPOCH], ibis.null())
+            f"_next{index}": ibis.ifelse(
+                rows[step_column(index)], rows[EPOCH], ibis.null()
+            )
             .min()
             .over(ahead)
             for index in range(1, count + 1)
@@ -289,14 +309,17 @@ def _any_order_paths(flagged: ir.Table, spec: FunnelSpec, keys: list[str]) -> ir
         for index in range(1, count + 1)
     }
     rows = rows.mutate(**within)
-    done = [rows[time_column(index)].notnull().cast("int64") for index in range(1, count + 1)]
+    done = [
+        rows[time_column(index)].notnull().cast("int64")
+        for index in range(1, count + 1)
+    ]
     total = done[0]
     for item in done[1:]:
         total = total + item
     rows = rows.mutate(furthest=total)
     if spec.start_anchor == "account_start":
         # One attempt per account: events before the start were filtered out,
-        # so the first row sees every step in the window.
+        # so the first row's look-ahead covers every step in the window.
         rows = rows.filter(rows[EPOCH] - rows[START] <= spec.window_seconds)
 
     best = ibis.window(
@@ -342,13 +365,11 @@ def _mark_exclusions(paths: ir.Table, flagged: ir.Table, keys: list[str]) -> ir.
     hits = joined.filter(after_first & before_last).select(*keys).distinct()
     hits = hits.mutate(excluded=ibis.literal(True))
     marked = paths.left_join(hits, keys)
-    marked = marked.select(
-        *paths.columns, excluded=marked.excluded.fill_null(False)
-    )
+    marked = marked.select(*paths.columns, excluded=marked.excluded.fill_null(False))
     return marked
 
 
 def _epoch_literal(moment: dt.datetime) -> float:
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     return (moment - dt.datetime(1970, 1, 1)).total_seconds()

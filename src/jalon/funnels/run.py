@@ -87,18 +87,20 @@ def compute_funnel(
             funnel=spec.id,
         )
     predicate = predicate or _default_predicate(properties or {})
-    end = observation_end or _default_end(events, accounts)
+    end = naive_utc(observation_end or _default_end(events, accounts))
     flagged = flag_events(events, spec, predicate)
     flagged = _attach_accounts(flagged, accounts, segments)
-    flagged = flagged.mutate(**{REASON: _exclusion_reason(flagged, spec, accounts, end)})
+    flagged = flagged.mutate(
+        **{REASON: _exclusion_reason(flagged, spec, accounts, end)}
+    )
     excluded_events = _count_reasons(flagged, spec)
-    kept = flagged.filter(flagged[REASON].isnull())
+    included = flagged.filter(flagged[REASON].isnull())
     if spec.order == "strict":
         keys = person_keys(spec)
-        order = ibis.window(group_by=keys, order_by=[kept.ts, kept._seq])
-        kept = kept.mutate(_lag_seq=kept._seq.lag().over(order))
+        order = ibis.window(group_by=keys, order_by=[included.ts, included._seq])
+        included = included.mutate(_lag_seq=included._seq.lag().over(order))
 
-    paths = person_paths(kept, spec, end)
+    paths = person_paths(included, spec, end)
     if segments:
         labels = accounts.select("account_id", *segments)
         paths = paths.join(labels, "account_id")
@@ -112,6 +114,13 @@ def _default_predicate(properties: Mapping[str, str]) -> Predicate:
         return event_predicate(events, step.event, step.where, properties)
 
     return predicate
+
+
+def naive_utc(moment: dt.datetime) -> dt.datetime:
+    """Return ``moment`` as a naive UTC datetime, the form of the store's timestamps."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _default_end(events: ir.Table, accounts: ir.Table | None) -> dt.datetime:
@@ -182,9 +191,15 @@ def _build_result(
     steps = step_table(included, names, end_epoch, OVERALL, OVERALL)
     parts = []
     for segment in segments:
-        for value, group in sorted(included.groupby(segment), key=lambda item: str(item[0])):
+        for value, group in sorted(
+            included.groupby(segment), key=lambda item: str(item[0])
+        ):
             parts.append(step_table(group, names, end_epoch, segment, str(value)))
-    by_segment = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=STEP_COLUMNS)
+    by_segment = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=STEP_COLUMNS)
+    )
     friction = _friction_table(_stack(steps, by_segment))
     return FunnelResult(
         funnel_id=spec.id,
@@ -212,7 +227,9 @@ def _stack(steps: pd.DataFrame, by_segment: pd.DataFrame) -> pd.DataFrame:
 
 def _friction_table(tables: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for (segment, value), group in tables.groupby(["segment", "segment_value"], sort=True):
+    for (segment, value), group in tables.groupby(
+        ["segment", "segment_value"], sort=True
+    ):
         drop = group[group.largest_drop_off].step
         slow = group[group.slowest].step
         rows.append(
@@ -224,14 +241,17 @@ def _friction_table(tables: pd.DataFrame) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(
-        rows, columns=["segment", "segment_value", "largest_drop_off_step", "slowest_step"]
+        rows,
+        columns=["segment", "segment_value", "largest_drop_off_step", "slowest_step"],
     )
     for column in ("largest_drop_off_step", "slowest_step"):
         frame[column] = frame[column].astype("Int64")
     return frame
 
 
-def _caveats(steps: pd.DataFrame, by_segment: pd.DataFrame, n_excluded: int) -> tuple[str, ...]:
+def _caveats(
+    steps: pd.DataFrame, by_segment: pd.DataFrame, n_excluded: int
+) -> tuple[str, ...]:
     caveats = []
     both = _stack(steps, by_segment)
     if both.n_still_in_window.sum() > 0:

@@ -35,7 +35,16 @@ from jalon.milestones.spec import Filter, check_keys, config_error, parse_where
 ORDERS = ("ordered", "strict", "any")
 LEVELS = ("account", "user")
 START_ANCHORS = ("first_step", "account_start")
-FUNNEL_KEYS = ("id", "name", "steps", "window", "order", "exclude", "level", "start_anchor")
+FUNNEL_KEYS = (
+    "id",
+    "name",
+    "steps",
+    "window",
+    "order",
+    "exclude",
+    "level",
+    "start_anchor",
+)
 STEP_KEYS = ("name", "event", "where")
 EXCLUSION_KEYS = ("event", "where")
 IDENTIFIER_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -59,9 +68,10 @@ class StepSpec:
 class FunnelSpec:
     """A validated funnel.
 
-    ``window_seconds`` is the conversion window in seconds, measured from
-    the first step (``start_anchor = "first_step"``) or from the account's
-    start (``"account_start"``); an event exactly at the window's end counts.
+    ``window_seconds`` is the conversion window in seconds. It is measured
+    from the first step (``start_anchor = "first_step"``) or from the
+    account's start (``"account_start"``). An event exactly at the window's
+    end counts.
     """
 
     id: str
@@ -120,7 +130,9 @@ def parse_funnel(raw: Any, path: str) -> FunnelSpec:
         exclusions=exclusions,
         level=_choice(table.get("level", "account"), LEVELS, f"{path}.level"),
         start_anchor=_choice(
-            table.get("start_anchor", "first_step"), START_ANCHORS, f"{path}.start_anchor"
+            table.get("start_anchor", "first_step"),
+            START_ANCHORS,
+            f"{path}.start_anchor",
         ),
     )
 
@@ -190,7 +202,9 @@ def _parse_event(value: Any, path: str) -> str | tuple[str, ...]:
         return value[0] if len(value) == 1 else tuple(value)
     raise config_error(
         "config.bad_event",
-        N_("Invalid value at {path}: {value}. Expected an event name or a list of names."),
+        N_(
+            "Invalid value at {path}: {value}. Expected an event name or a list of names."
+        ),
         path,
         value,
     )

@@ -96,7 +96,10 @@ def step_table(
     seconds) and holds only persons who are not excluded.
     """
     rows = []
-    reached = [int((persons.furthest >= index).sum()) for index in range(1, len(step_names) + 1)]
+    reached = [
+        int((persons.furthest >= index).sum())
+        for index in range(1, len(step_names) + 1)
+    ]
     for index, name in enumerate(step_names, start=1):
         row = {
             "segment": segment,
@@ -163,23 +166,31 @@ def _time_fields(persons: pd.DataFrame, index: int, end_epoch: float) -> dict:
         ],
         ignore_index=True,
     )
-    events = np.concatenate([np.ones(len(done), "int64"), np.zeros(len(pending), "int64")])
+    events = np.concatenate(
+        [np.ones(len(done), "int64"), np.zeros(len(pending), "int64")]
+    )
     fields = {"n_timed": len(done), "n_censored": len(pending)}
     for label, quantile in (("median", MEDIAN), ("p90", P90)):
-        days, lower, upper = time_percentile(durations.to_numpy("float64"), events, quantile)
+        days, lower, upper = time_percentile(
+            durations.to_numpy("float64"), events, quantile
+        )
         fields[f"{label}_days"] = days
         fields[f"{label}_lower"] = lower
         fields[f"{label}_upper"] = upper
     return fields
 
 
-def life_table(durations: np.ndarray, events: np.ndarray, group: str = OVERALL) -> pd.DataFrame:
+def life_table(
+    durations: np.ndarray, events: np.ndarray, group: str = OVERALL
+) -> pd.DataFrame:
     """Collapse durations (days) and event flags (1 event, 0 censored) to a life table.
 
     The columns follow ``jalon.survival``: ``group``, ``time``, ``n_event``,
     ``n_competing`` (always 0 here) and ``n_censored``.
     """
-    frame = pd.DataFrame({"time": durations.astype("float64"), "event": events.astype("int64")})
+    frame = pd.DataFrame(
+        {"time": durations.astype("float64"), "event": events.astype("int64")}
+    )
     grouped = frame.groupby("time", sort=True).event.agg(["sum", "count"]).reset_index()
     return pd.DataFrame(
         {
