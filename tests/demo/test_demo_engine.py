@@ -164,3 +164,11 @@ def test_km_share_covers_true_share(demo, analysis, milestone: str, horizons) ->
         share = shares[float(horizon)]
         assert share.lower <= truth[str(horizon)], horizon
         assert truth[str(horizon)] <= share.upper, horizon
+
+
+def test_funnel_counts_match_truth(demo, analysis) -> None:
+    truth = demo.summary["funnels"]["onboarding"]
+    funnel = next(f for f in analysis.funnels if f.funnel_id == "onboarding")
+    steps = funnel.steps.sort_values("step")
+    assert list(steps["step_name"]) == truth["steps"]
+    assert list(steps["n_reached"]) == truth["reached"]

@@ -22,6 +22,7 @@ import pandas as pd
 from jalon.demo import model
 from jalon.demo.events import build_events
 from jalon.demo.model import DemoEffects
+from jalon.demo.observed import funnel_reached
 from jalon.demo.population import Population, accounts_frame, simulate_population
 from jalon.demo.truth import HORIZONS_DAYS, milestone_truth
 from jalon.errors import N_
@@ -65,7 +66,7 @@ MILESTONES = (
 # created a project before, and most took the tour.
 FUNNEL_NAME = N_("Onboarding")
 FUNNEL_STEPS = ("signed_up", "tour_completed", "project_created", "report_shared")
-FUNNEL_WINDOW = "30d"
+FUNNEL_WINDOW_DAYS = 30
 COHORT_ACTIVITY = ("logged_in", "report_viewed", "feature_used", "report_shared")
 COHORT_PERIODS = 12
 BILLING_COLUMNS = (
@@ -332,7 +333,7 @@ def _funnel_and_cohort_lines(translate) -> list[str]:
         "[[funnels]]",
         'id = "onboarding"',
         f"name = {_toml_string(translate(FUNNEL_NAME))}",
-        f'window = "{FUNNEL_WINDOW}"',
+        f'window = "{FUNNEL_WINDOW_DAYS}d"',
         f"steps = [{steps}]",
         "",
         "[cohorts]",
@@ -419,6 +420,13 @@ def truth_summary(
                 **milestone_truth(accounts, milestone_id, effects),
             }
             for milestone_id, tier, _, _ in MILESTONES
+        },
+        "funnels": {
+            "onboarding": {
+                "steps": list(FUNNEL_STEPS),
+                "window_days": FUNNEL_WINDOW_DAYS,
+                "reached": funnel_reached(events, FUNNEL_STEPS, FUNNEL_WINDOW_DAYS),
+            }
         },
         "billing_generated": billing is not None,
         "billing": billing,

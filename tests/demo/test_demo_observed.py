@@ -1,0 +1,64 @@
+"""Funnel counts recomputed from demo events, on hand-made event lists."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from jalon.demo.observed import funnel_reached
+
+DAY = 86_400
+STEPS = ("signed_up", "project_created", "report_shared")
+
+
+def _events(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["account_id", "event", "timestamp"])
+    return frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
+
+
+def test_window_end_is_inclusive() -> None:
+    # a: report exactly 2 days after sign-up, inside a 2-day window.
+    # b: report 2 days and 1 second after sign-up, outside it.
+    events = _events(
+        [
+            ("a", "signed_up", 0),
+            ("a", "project_created", 100),
+            ("a", "report_shared", 2 * DAY),
+            ("b", "signed_up", 50),
+            ("b", "project_created", 60),
+            ("b", "report_shared", 50 + 2 * DAY + 1),
+        ]
+    )
+    assert funnel_reached(events, STEPS, window_days=2) == [2, 2, 1]
+
+
+def test_step_must_follow_previous_in_row_order() -> None:
+    # a: its first project shares the sign-up second but comes before it in
+    # row order, so it does not count. The second project and the report do.
+    # b: its only report comes before its project, so it stops at step 2.
+    # c: its project shares the sign-up second and comes after it in row
+    # order, so it counts.
+    events = _events(
+        [
+            ("a", "project_created", 1000),
+            ("a", "signed_up", 1000),
+            ("a", "project_created", 2000),
+            ("a", "report_shared", 3000),
+            ("b", "signed_up", 0),
+            ("b", "report_shared", 10),
+            ("b", "project_created", 20),
+            ("c", "signed_up", 500),
+            ("c", "project_created", 500),
+        ]
+    )
+    assert funnel_reached(events, STEPS, window_days=30) == [3, 3, 1]
+
+
+def test_account_without_entry_step_ignored() -> None:
+    events = _events(
+        [
+            ("a", "project_created", 10),
+            ("a", "report_shared", 20),
+            ("b", "signed_up", 0),
+        ]
+    )
+    assert funnel_reached(events, STEPS, window_days=30) == [1, 0, 0]
