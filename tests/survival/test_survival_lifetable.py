@@ -1,6 +1,8 @@
-"""Life tables built in DuckDB through Ibis, compared with a pandas groupby."""
+"""Life tables built through Ibis on DuckDB and Spark, against a pandas groupby."""
 
 from __future__ import annotations
+
+import shutil
 
 import ibis
 import numpy as np
@@ -42,6 +44,54 @@ def expected_table(accounts: pd.DataFrame) -> pd.DataFrame:
 def test_life_table_matches_pandas_groupby(duckdb_accounts, accounts_frame):
     result = life_table(duckdb_accounts, "days", "status", group="group")
     pd.testing.assert_frame_equal(result, expected_table(accounts_frame))
+
+
+@pytest.fixture(scope="module")
+def spark_session(tmp_path_factory):
+    pyspark_sql = pytest.importorskip("pyspark.sql")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime")
+    # Keep Spark's warehouse in a temporary folder instead of the working directory.
+    session = (
+        pyspark_sql.SparkSession.builder.master("local[2]")
+        .appName("jalon-survival-tests")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("warehouse")))
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def spark_accounts(session, accounts: pd.DataFrame) -> ibis.Table:
+    """Load the accounts into a Spark view, keeping null statuses and groups."""
+    rows = [
+        (
+            None if pd.isna(group) else group,
+            float(days),
+            None if pd.isna(status) else int(status),
+        )
+        for group, days, status in accounts[["group", "days", "status"]].itertuples(
+            index=False
+        )
+    ]
+    frame = session.createDataFrame(
+        rows, schema="group string, days double, status bigint"
+    )
+    frame.createOrReplaceTempView("accounts")
+    return ibis.pyspark.connect(session).table("accounts")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_life_table_spark_matches_pandas(spark_session, accounts_frame):
+    accounts = spark_accounts(spark_session, accounts_frame)
+    result = life_table(accounts, "days", "status", group="group")
+    pd.testing.assert_frame_equal(result, expected_table(accounts_frame))
+    assert result.attrs["n_excluded"] == 60
 
 
 def test_life_table_counts_are_int64(duckdb_accounts):
