@@ -43,27 +43,44 @@ def ordered_events(rows):
     return {person: sorted(events) for person, events in persons.items()}
 
 
+def walk_attempt(events, start, strict):
+    """Return the positions of the steps one attempt reaches, taking each earliest."""
+    start_time = events[start][0]
+    positions = [start]
+    while len(positions) < len(STEPS):
+        following = range(positions[-1] + 1, len(events))
+        if strict:
+            following = following[:1]
+        matches = [
+            index
+            for index in following
+            if events[index][2] == STEPS[len(positions)]
+            and events[index][0] - start_time <= WINDOW_SECONDS
+        ]
+        if not matches:
+            break
+        positions.append(matches[0])
+    return positions
+
+
+def chosen_attempt(events, strict):
+    """Return the step positions of the attempt that goes furthest.
+
+    Among attempts that go equally far, the one that reaches that step first
+    wins, then the one that started last.
+    """
+    attempts = [
+        walk_attempt(events, start, strict)
+        for start, (_, _, name) in enumerate(events)
+        if name == STEPS[0]
+    ]
+    if not attempts:
+        return []
+    return max(attempts, key=lambda steps: (len(steps), -steps[-1], steps[0]))
+
+
 def furthest_ordered(events, strict):
-    best = 0
-    for start, (start_time, _, name) in enumerate(events):
-        if name != STEPS[0]:
-            continue
-        reached, position = 1, start
-        while reached < len(STEPS):
-            following = range(position + 1, len(events))
-            if strict:
-                following = following[:1]
-            matches = [
-                index
-                for index in following
-                if events[index][2] == STEPS[reached]
-                and events[index][0] - start_time <= WINDOW_SECONDS
-            ]
-            if not matches:
-                break
-            position, reached = matches[0], reached + 1
-        best = max(best, reached)
-    return best
+    return len(chosen_attempt(events, strict))
 
 
 def furthest_any(events):
@@ -110,3 +127,33 @@ def test_reached_matches_direct_search(store, order):
 
     assert expected[-1] > 0, "the draw must reach the last step"
     assert result.steps.n_reached.tolist() == expected
+
+
+@pytest.mark.parametrize("order", ["ordered", "strict"])
+def test_step_times_match_direct_search(store, order):
+    rows = random_rows()
+    events = store(rows)
+    spec = parse_funnel(
+        {
+            "id": "f",
+            "window": f"{WINDOW_HOURS}h",
+            "order": order,
+            "steps": [{"event": name} for name in STEPS],
+        },
+        "funnels[0]",
+    )
+    result = compute_funnel(events, spec, observation_end=at(END_HOURS))
+    durations = {2: [], 3: []}
+    for person_events in ordered_events(rows).values():
+        positions = chosen_attempt(person_events, strict=order == "strict")
+        times = [person_events[position][0] / 86400 for position in positions]
+        for step in range(2, len(times) + 1):
+            durations[step].append(times[step - 1] - times[step - 2])
+
+    # Every window has closed, so nobody is censored and the Kaplan-Meier
+    # percentile is the smallest duration whose empirical CDF reaches q.
+    for step in (2, 3):
+        row = result.steps.iloc[step - 1]
+        for column, share in (("median_days", 0.5), ("p90_days", 0.9)):
+            expected = np.quantile(durations[step], share, method="inverted_cdf")
+            assert row[column] == pytest.approx(expected), (step, column)
