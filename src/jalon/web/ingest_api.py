@@ -21,6 +21,7 @@ import zlib
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from jalon.errors import N_, ApiError
@@ -168,8 +169,12 @@ def parse_json(body: bytes) -> Any:
         ) from None
 
 
-def _authenticate(state: ServerState, key: str | None) -> str:
-    key_id = state.keys.check(key, WRITE_SCOPE)
+async def _authenticate(state: ServerState, key: str | None) -> str:
+    if key and not state.keys.is_verified(key):
+        # A first check runs scrypt for tens of milliseconds: keep it off the event loop.
+        key_id = await run_in_threadpool(state.keys.check, key, WRITE_SCOPE)
+    else:
+        key_id = state.keys.check(key, WRITE_SCOPE)
     state.limiter.check(key_id)
     return key_id
 
@@ -218,7 +223,7 @@ def _body_key(body: bytes) -> str | None:
     return key if isinstance(key, str) else None
 
 
-def _validate(state: ServerState, body: bytes, model: type[BaseModel] | None, key_id):
+async def _validate(state: ServerState, body: bytes, model: type[BaseModel] | None, key_id):
     """Validate ``body`` as ``model`` (None: a batch); return it and the key id."""
     adapter = BATCH_ADAPTER if model is None else MESSAGE_ADAPTERS[model]
     try:
@@ -227,12 +232,12 @@ def _validate(state: ServerState, body: bytes, model: type[BaseModel] | None, ke
         # A client that sent its key in the body must still get 401 before
         # any detail about its payload.
         if key_id is None:
-            _authenticate(state, _body_key(body))
+            await _authenticate(state, _body_key(body))
         raise validation_error(error) from None
     if key_id is None:
         extra = parsed.model_extra or {}
         body_key = parsed.write_key if model is None else extra.get("writeKey")
-        key_id = _authenticate(state, body_key if isinstance(body_key, str) else None)
+        key_id = await _authenticate(state, body_key if isinstance(body_key, str) else None)
     return parsed, key_id
 
 
@@ -241,7 +246,7 @@ async def _ingest(request: Request, model: type[BaseModel] | None) -> Acknowledg
     state = _state(request)
     settings = state.settings
     header_key = key_from_authorization(request.headers.get("authorization"))
-    key_id = _authenticate(state, header_key) if header_key else None
+    key_id = await _authenticate(state, header_key) if header_key else None
     limit = settings.max_message_bytes if model else settings.max_batch_bytes
     body = await read_body(request, limit)
     received_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -249,7 +254,7 @@ async def _ingest(request: Request, model: type[BaseModel] | None) -> Acknowledg
         document = parse_json(body)
         if isinstance(document, dict):
             _check_message_sizes(document.get("batch"), settings.max_message_bytes)
-    parsed, key_id = _validate(state, body, model, key_id)
+    parsed, key_id = await _validate(state, body, model, key_id)
     if model is None:
         messages, in_batch = parsed.batch, True
         batch_context, sent_at = parsed.context, parsed.sent_at

@@ -41,6 +41,7 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 SCRYPT_LENGTH = 32
 BUSY_TIMEOUT_S = 10.0
+MAX_REMEMBERED_REJECTIONS = 10_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -235,10 +236,16 @@ class KeyChecker:
         self._lock = threading.Lock()
         self._connection = _connect(path)
         self._verified: dict[bytes, str] = {}
+        self._rejected: set[bytes] = set()
 
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+
+    def is_verified(self, text: str) -> bool:
+        """Return whether ``text`` was verified before, so a check needs no scrypt."""
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        return digest in self._verified
 
     def check(self, text: str | None, scope: str) -> str:
         """Return the key id of ``text`` when it is active and has ``scope``.
@@ -264,8 +271,14 @@ class KeyChecker:
             raise _unauthorized("unknown key")
         key_scope, salt, key_hash, revoked_at = row
         if self._verified.get(digest) != key_id:
+            if digest in self._rejected:
+                raise _unauthorized("unknown key")
             computed = _hash_key(text, salt)
             if not hmac.compare_digest(computed, key_hash):
+                # NOTE: only repeats of one wrong key are answered from memory;
+                # a client trying many secrets for a known id costs one scrypt each.
+                if len(self._rejected) < MAX_REMEMBERED_REJECTIONS:
+                    self._rejected.add(digest)
                 raise _unauthorized("unknown key")
             self._verified[digest] = key_id
         if revoked_at is not None:

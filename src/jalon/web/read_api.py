@@ -64,7 +64,7 @@ async def health() -> Health:
     openapi_extra={"security": SECURITY},
     summary="Count events received through the ingest API",
 )
-async def events_count(request: Request) -> EventCounts:
+def events_count(request: Request) -> EventCounts:
     state = require_read_key(request)
     return EventCounts(**state.counts())
 
@@ -76,7 +76,7 @@ async def events_count(request: Request) -> EventCounts:
     openapi_extra={"security": SECURITY},
     summary="Traits, members and event counts of one account",
 )
-async def account_view(account_id: str, request: Request) -> AccountView:
+def account_view(account_id: str, request: Request) -> AccountView:
     state = require_read_key(request)
     traits_rows = state.read("SELECT traits FROM accounts WHERE account_id = ?", (account_id,))
     members = state.read(
