@@ -111,9 +111,8 @@ def test_write_open_while_other_process_writes(tmp_path):
 
 def test_other_mode_in_same_process(tmp_path):
     path = tmp_path / "store.duckdb"
-    with Store.open(path):
-        with pytest.raises(StoreError) as caught:
-            Store.open(path, read_only=True)
+    with Store.open(path), pytest.raises(StoreError) as caught:
+        Store.open(path, read_only=True)
 
     assert caught.value.code == "store.in_use"
 

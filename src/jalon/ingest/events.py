@@ -21,6 +21,7 @@ import duckdb
 
 from jalon.ingest import problems
 from jalon.ingest.columns import EventMapping, Property, stored_value_sql, text_sql
+from jalon.ingest.duplicates import mark_duplicates
 from jalon.ingest.readers import Source, translate_error
 from jalon.ingest.spec import EventSource
 from jalon.ingest.timestamps import is_blank_sql, timestamp_sql
@@ -61,7 +62,7 @@ def load_events(
     property_types = _prepare_property_columns(raw, mapping.properties)
     zone = mapping.timestamp_zone or timezone
     try:
-        raw.execute(_stage_sql(raw, source, mapping, spec, property_types, zone))
+        raw.execute(_stage_sql(source, mapping, spec, property_types, zone))
     except duckdb.Error as error:
         raise translate_error(
             error, source.file, "events", source.delimiter, source.header
@@ -69,6 +70,13 @@ def load_events(
 
     try:
         _check_timestamps(raw, source, mapping, spec)
+        mark_duplicates(
+            raw,
+            STAGE,
+            list(property_types),
+            mapping.event_id is not None,
+            spec.deduplicate,
+        )
         excluded = _record_exclusions(raw, source, file_id)
         rows_read, rows_loaded = _insert_rows(raw, mapping, property_types, file_id)
     finally:
@@ -124,7 +132,6 @@ def _register_property(
 
 
 def _stage_sql(
-    raw: duckdb.DuckDBPyConnection,
     source: Source,
     mapping: EventMapping,
     spec: EventSource,
@@ -150,91 +157,13 @@ def _stage_sql(
         value = stored_value_sql(prop.source, property_types[prop.column_name])
         selected.append(f"{value} AS {quote_identifier(prop.column_name)}")
 
-    reason = _reason_sql(raw, mapping, spec, property_types)
     return (
-        f"CREATE TEMP TABLE {STAGE} AS "
-        f"WITH src AS (SELECT {', '.join(selected)} FROM {source.from_sql}), "
-        f"ranked AS (SELECT src.*, {_rank_sql(mapping, spec, property_types)} FROM src) "
-        f"SELECT ranked.*, {reason} AS _reason FROM ranked"
-    )
-
-
-def _rank_sql(
-    mapping: EventMapping, spec: EventSource, property_types: dict[str, str]
-) -> str:
-    ranks = []
-    if mapping.event_id is not None:
-        ranks.append(
-            "row_number() OVER (PARTITION BY event_id ORDER BY _row) AS _id_rank"
-        )
-    else:
-        ranks.append("1 AS _id_rank")
-    if spec.deduplicate:
-        keys = ["account_id", "user_id", "event", "ts", "event_id"]
-        keys += [quote_identifier(column) for column in property_types]
-        ranks.append(
-            f"row_number() OVER (PARTITION BY {', '.join(keys)} ORDER BY _row) AS _exact_rank"
-        )
-    else:
-        ranks.append("1 AS _exact_rank")
-    return ", ".join(ranks)
-
-
-def _reason_sql(
-    raw: duckdb.DuckDBPyConnection,
-    mapping: EventMapping,
-    spec: EventSource,
-    property_types: dict[str, str],
-) -> str:
-    duplicate_checks = []
-    if mapping.event_id is not None:
-        duplicate_checks.append("(ranked.event_id IS NOT NULL AND _id_rank > 1)")
-    if spec.deduplicate:
-        duplicate_checks.append("_exact_rank > 1")
-
-    stored_rows = schema.fetch_row(raw, f"SELECT count(*) FROM {schema.EVENTS}")[0]
-    if stored_rows:
-        if mapping.event_id is not None:
-            duplicate_checks.append(
-                f"(ranked.event_id IS NOT NULL AND EXISTS (SELECT 1 FROM {schema.EVENTS} e "
-                "WHERE e.event_id = ranked.event_id))"
-            )
-        if spec.deduplicate:
-            duplicate_checks.append(_stored_exact_sql(raw, property_types))
-
-    duplicate = " OR ".join(duplicate_checks) if duplicate_checks else "false"
-    return (
+        f"CREATE TEMP TABLE {STAGE} AS SELECT src.*, "
         "CASE WHEN account_id IS NULL THEN 'missing_account_id' "
         "WHEN event IS NULL THEN 'missing_event' "
-        "WHEN _ts_blank THEN 'missing_timestamp' "
-        "WHEN ts IS NULL THEN NULL "
-        f"WHEN {duplicate} THEN 'duplicate' END"
+        "WHEN _ts_blank THEN 'missing_timestamp' END AS _reason "
+        f"FROM (SELECT {', '.join(selected)} FROM {source.from_sql}) AS src"
     )
-
-
-def _stored_exact_sql(
-    raw: duckdb.DuckDBPyConnection, property_types: dict[str, str]
-) -> str:
-    """Return an EXISTS test: a stored event equal to the staged row in every column."""
-    stored_columns = [
-        name
-        for name in schema.table_columns(raw, schema.EVENTS)
-        if name.startswith("p_")
-    ]
-    conditions = [
-        "e.account_id = ranked.account_id",
-        "e.event = ranked.event",
-        "e.ts = ranked.ts",
-        "e.user_id IS NOT DISTINCT FROM ranked.user_id",
-        "e.event_id IS NOT DISTINCT FROM ranked.event_id",
-    ]
-    for column in stored_columns:
-        quoted = quote_identifier(column)
-        if column in property_types:
-            conditions.append(f"e.{quoted} IS NOT DISTINCT FROM ranked.{quoted}")
-        else:
-            conditions.append(f"e.{quoted} IS NULL")
-    return f"EXISTS (SELECT 1 FROM {schema.EVENTS} e WHERE {' AND '.join(conditions)})"
 
 
 def _check_timestamps(

@@ -83,6 +83,8 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
 
         raw = _connect_with_retry(path, read_only)
+        # DuckDB draws a progress bar on stderr for long queries; the CLI has its own.
+        raw.execute("SET enable_progress_bar = false")
         if not read_only:
             _create_tables(raw)
         logger.debug("opened store %s (read_only=%s)", path, read_only)
@@ -239,6 +241,8 @@ def _open_failed(path: Path, error: Exception) -> StoreError:
 def _create_tables(raw: duckdb.DuckDBPyConnection) -> None:
     for statement in schema.CREATE_STATEMENTS:
         raw.execute(statement)
+    # A store created by other code may lack the column this package added.
+    raw.execute(f"ALTER TABLE {schema.EVENTS} ADD COLUMN IF NOT EXISTS event_id VARCHAR")
     version = schema.fetch_row(
         raw, f"SELECT value FROM {schema.META} WHERE key = 'schema_version'"
     )
