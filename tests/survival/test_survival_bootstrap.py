@@ -129,3 +129,9 @@ def test_resample_counts_multinomial_moments(per_cell):
     standard_error = np.sqrt(variance / 20_000)
     assert np.all(np.abs(draws.mean(axis=0) - counts) < 5 * standard_error)
     np.testing.assert_allclose(draws.var(axis=0), variance, rtol=0.05)
+
+
+def test_ratio_rejects_zero_replicates():
+    reached = table([(2, 8, 0, 0), (9, 0, 0, 2)])
+    with pytest.raises(ValueError, match="n_boot"):
+        percentile_ratio(reached, reached, n_boot=0)

@@ -216,6 +216,14 @@ def percentile_ratio(
     RatioResult
         With ``method="bootstrap_percentile"``.
 
+    Raises
+    ------
+    AnalysisError
+        When either table breaks the life-table contract or contains
+        several groups.
+    ValueError
+        When ``n_boot`` is below 1.
+
     Examples
     --------
     >>> import pandas as pd
@@ -225,6 +233,8 @@ def percentile_ratio(
     >>> percentile_ratio(table(4.0), table(2.0), n_boot=50).ratio
     2.0
     """
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
     counts_a, counts_b = single_group(lt_a), single_group(lt_b)
     days_a = KaplanMeier().fit(lt_a).percentile(q).days
     days_b = KaplanMeier().fit(lt_b).percentile(q).days
