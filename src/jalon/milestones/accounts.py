@@ -27,6 +27,7 @@ from jalon.config import ChurnSpec, Config, StartSpec
 from jalon.errors import N_, AnalysisError
 from jalon.milestones.compile import SECONDS_PER_DAY, compile_condition
 from jalon.milestones.filters import event_predicate
+from jalon.milestones.spec import EventCondition, MilestoneSpec
 
 UNKNOWN_SEGMENT = "(unknown)"
 STATUS_CENSORED, STATUS_REACHED, STATUS_CHURNED = 0, 1, 2
@@ -95,12 +96,17 @@ def build_account_table(
 
     table = included.mutate(end_at=end_literal)
     table = _with_churn(table, config.churn, usable, accounts, properties, end_literal)
+    simple = [m for m in config.milestones if _is_first_occurrence(m.condition)]
+    if simple:
+        firsts = _first_occurrences(joined.filter(joined.ts <= end_literal), simple, properties)
+        table = table.left_join(firsts, "account_id").drop("account_id_right")
     for milestone in config.milestones:
         start_name = start_column_name(milestone.start)
-        rows = usable if milestone.start is None else _usable_from(joined, start_name, end_literal)
-        reached = compile_condition(rows, milestone.condition, start_name, properties)
-        reached = reached.rename(**{f"_m_{milestone.id}": "at"})
-        table = table.left_join(reached, "account_id").drop("account_id_right")
+        if milestone not in simple:
+            rows = usable if milestone.start is None else _usable_from(joined, start_name, end_literal)
+            reached = compile_condition(rows, milestone.condition, start_name, properties)
+            reached = reached.rename(**{f"_m_{milestone.id}": "at"})
+            table = table.left_join(reached, "account_id").drop("account_id_right")
         table = _milestone_columns(table, milestone.id, start_name)
     table = _churn_columns(table).drop(*[c for c in start_columns if c != "start_at"])
     return AccountTable(
@@ -112,6 +118,26 @@ def build_account_table(
         segments=config.segments,
         milestone_ids=tuple(m.id for m in config.milestones),
     )
+
+
+def _is_first_occurrence(condition) -> bool:
+    return isinstance(condition, EventCondition) and condition.is_first_occurrence
+
+
+def _first_occurrences(
+    rows: ir.Table, milestones: list[MilestoneSpec], properties: Mapping[str, str]
+) -> ir.Table:
+    """First-occurrence milestones in one conditional-aggregate pass over the events."""
+    aggregates = {}
+    for milestone in milestones:
+        condition = milestone.condition
+        start = rows[start_column_name(milestone.start)]
+        predicate = event_predicate(rows, condition.events, condition.where, properties)
+        predicate = predicate & (rows.ts >= start)
+        if condition.within is not None:
+            predicate = predicate & (rows.ts <= start + ibis.interval(seconds=int(condition.within)))
+        aggregates[f"_m_{milestone.id}"] = rows.ts.min(where=predicate)
+    return rows.group_by("account_id").aggregate(**aggregates)
 
 
 def _usable_from(joined: ir.Table, start_name: str, end_literal) -> ir.Table:
@@ -303,7 +329,8 @@ def _event_exclusions(events: ir.Table, anchors: ir.Table, end_literal) -> ir.Ta
     after = counted & (joined.ts > end_literal)
     return joined.aggregate(
         not_in_accounts=unknown.cast("int64").sum().fill_null(0),
-        no_start=(no_start | late_start).cast("int64").sum().fill_null(0),
+        no_start=no_start.cast("int64").sum().fill_null(0),
+        start_after_end=late_start.cast("int64").sum().fill_null(0),
         before_start=before.cast("int64").sum().fill_null(0),
         after_end=after.cast("int64").sum().fill_null(0),
     )
