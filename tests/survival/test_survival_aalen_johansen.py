@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import norm
 from sksurv.nonparametric import cumulative_incidence_competing_risks
 from statsmodels.duration.survfunc import CumIncidenceRight
@@ -138,3 +140,41 @@ def test_aj_standard_errors_match_statsmodels(random_table, accounts):
     np.testing.assert_allclose(
         se["competing"].reindex(times), cif.cinc_se[1][finite], atol=1e-12, rtol=0
     )
+
+
+life_table_rows = st.lists(
+    st.tuples(
+        st.integers(0, 30),
+        st.integers(0, 5),
+        st.integers(0, 5),
+        st.integers(0, 5),
+    ),
+    min_size=1,
+    max_size=12,
+).filter(lambda rows: sum(sum(row[1:]) for row in rows) > 0)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(rows=life_table_rows)
+def test_aj_incidences_and_survival_add_to_one(rows):
+    life_table = table(rows)
+    aj = AalenJohansen().fit(life_table)
+    # All-cause Kaplan-Meier: churn counts as an outcome too.
+    all_causes = life_table.assign(
+        n_event=life_table["n_event"] + life_table["n_competing"], n_competing=0
+    )
+    survival = KaplanMeier().fit(all_causes).survival_function_["survival"]
+    total = (
+        aj.cumulative_incidence_["cif"].to_numpy()
+        + aj.competing_incidence_["cif"].to_numpy()
+        + survival.to_numpy()
+    )
+    np.testing.assert_allclose(total, 1.0, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(rows=life_table_rows)
+def test_aj_interval_contains_estimate(rows):
+    curve = AalenJohansen().fit(table(rows)).cumulative_incidence_
+    assert (curve["lower"] <= curve["cif"] + 1e-15).all()
+    assert (curve["cif"] <= curve["upper"] + 1e-15).all()
