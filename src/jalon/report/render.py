@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from jalon.i18n import translations
+from jalon.i18n import Formatter, translations
 from jalon.report.report_view import report_view
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,9 @@ def render_report(analysis: Any, lang: str) -> str:
     """
     view = report_view(analysis, lang)
     template = environment(lang).get_template(MAIN_TEMPLATE)
-    return template.render(view=view)
+    # Partials written by other areas (the revenue section) format with
+    # ``fmt`` themselves, so it is passed beside the view.
+    return template.render(view=view, fmt=Formatter(lang))
 
 
 def write_report(analysis: Any, path: Path, lang: str) -> Path:
