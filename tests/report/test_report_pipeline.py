@@ -1,9 +1,9 @@
 """The report of a whole pipeline run on the synthetic demo company.
 
-The demo generator writes events, accounts, billing files and a jalon.toml;
-the test loads them into a DuckDB store in a temporary folder, runs the
-analysis and the revenue analysis, and checks that the report shows their
-figures formatted per locale.
+The demo generator writes events, accounts, billing files and a jalon.toml.
+The test loads them into a DuckDB store in a temporary folder and runs the
+analysis and the revenue analysis. It then checks that the report shows
+their figures formatted per locale.
 """
 
 from __future__ import annotations
