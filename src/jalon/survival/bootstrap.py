@@ -47,7 +47,7 @@ class RatioResult:
     (or b's is 0 days), and ``reason`` is then the code. ``lower`` and
     ``upper`` bound the bootstrap percentile interval. A bound is None when
     the replicates at its rank have no finite ratio, because a percentile
-    was not reached in them; ``n_unreached`` counts those replicates.
+    was not reached in them. ``n_unreached`` counts those replicates.
     """
 
     q: float
@@ -148,9 +148,10 @@ def _bootstrap_percentiles(
 def _ratios(times_a: np.ndarray, times_b: np.ndarray) -> np.ndarray:
     """Return replicate ratios with ±inf and nan marking unreached percentiles.
 
-    +inf: only a's percentile is not reached (or b's is 0 days); -inf: only
-    b's is not reached, so the ratio is below any bound the data can give;
-    nan: neither percentile can be compared.
+    +inf marks a replicate where only a's percentile is not reached, or b's
+    is 0 days. -inf marks one where only b's is not reached, so the data
+    show no lower limit for the ratio. nan marks one where neither is
+    reached.
     """
     finite_a = np.isfinite(times_a)
     finite_b = np.isfinite(times_b)
