@@ -172,3 +172,16 @@ def test_funnel_counts_match_truth(demo, analysis) -> None:
     steps = funnel.steps.sort_values("step")
     assert list(steps["step_name"]) == truth["steps"]
     assert list(steps["n_reached"]) == truth["reached"]
+
+
+def test_cohort_counts_match_truth(demo, analysis) -> None:
+    truth = demo.summary["cohorts"]["by_cohort"]
+    cohorts = analysis.cohorts
+    labels = [f"{moment:%Y-%m}" for moment in cohorts.cohort_sizes.index]
+    assert labels == list(truth)
+    for label, (_, size) in zip(labels, cohorts.cohort_sizes.items()):
+        assert size == truth[label]["accounts"], label
+    for label, (_, row) in zip(labels, cohorts.active.iterrows()):
+        assert [int(n) for n in row] == truth[label]["active"], label
+    for label, (_, row) in zip(labels, cohorts.churned.iterrows()):
+        assert [int(n) for n in row] == truth[label]["churned"], label

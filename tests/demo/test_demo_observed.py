@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from jalon.demo.observed import funnel_reached
+from jalon.demo.observed import funnel_reached, monthly_cohorts
 
 DAY = 86_400
 STEPS = ("signed_up", "project_created", "report_shared")
@@ -62,3 +62,39 @@ def test_account_without_entry_step_ignored() -> None:
         ]
     )
     assert funnel_reached(events, STEPS, window_days=30) == [1, 0, 0]
+
+
+def _epoch(moment: str) -> int:
+    return int(pd.Timestamp(moment, tz="UTC").timestamp())
+
+
+def test_monthly_cohorts_by_calendar_month() -> None:
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c"],
+            "signup_at": pd.to_datetime(
+                ["2025-01-31 23:59:00", "2025-01-01 00:00:00", "2025-03-15 12:00:00"],
+                utc=True,
+            ),
+        }
+    )
+    # a: active in January (period 0) and twice on 1 February (period 1,
+    # counted once), then in April (period 3, beyond 3 periods: ignored).
+    # b: active in March (period 2) and churned in March.
+    # c: churned in its own month (period 0), never active.
+    events = _events(
+        [
+            ("a", "login", _epoch("2025-01-31 23:59:30")),
+            ("a", "login", _epoch("2025-02-01 00:00:00")),
+            ("a", "login", _epoch("2025-02-01 08:00:00")),
+            ("a", "login", _epoch("2025-04-02 08:00:00")),
+            ("b", "login", _epoch("2025-03-03 08:00:00")),
+            ("b", "quit", _epoch("2025-03-20 08:00:00")),
+            ("c", "quit", _epoch("2025-03-16 08:00:00")),
+        ]
+    )
+    counts = monthly_cohorts(events, accounts, ("login",), 3, churn_event="quit")
+    assert counts == {
+        "2025-01": {"accounts": 2, "active": [1, 1, 1], "churned": [0, 0, 1]},
+        "2025-03": {"accounts": 1, "active": [0, 0, 0], "churned": [1, 0, 0]},
+    }

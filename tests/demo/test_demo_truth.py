@@ -271,3 +271,38 @@ def test_aha_behaviour_ranks_first(demo_events, demo_accounts) -> None:
             ]
     best = max(scores, key=scores.get)
     assert best == ("teammate_invited", 2)
+
+
+def test_value_effect_recovered_from_files(demo_events, demo_accounts) -> None:
+    # A time-varying Cox model on the written files: each account is at risk
+    # of churn from sign-up, with value = 1 from its first shared report.
+    # The planted hazard ratio, 0.5, must lie in the 95% interval.
+    from lifelines import CoxTimeVaryingFitter
+
+    end = pd.Timestamp("2026-07-01", tz="UTC")
+    accounts = demo_accounts.set_index("account_id")
+    first = demo_events.groupby(["event", "account_id"])["ts"].min()
+    churn_at = first.loc["subscription_cancelled"].reindex(accounts.index)
+    value_at = first.loc["report_shared"].reindex(accounts.index)
+
+    day = pd.Timedelta(days=1)
+    stop = (churn_at.fillna(end) - accounts["signup_at"]) / day
+    value = (value_at - accounts["signup_at"]) / day
+    churned = churn_at.notna()
+    rows = []
+    for account in accounts.index:
+        reached = pd.notna(value[account]) and 0 < value[account] < stop[account]
+        if reached:
+            rows.append((account, 0.0, value[account], 0, False))
+            rows.append((account, value[account], stop[account], 1, churned[account]))
+        elif stop[account] > 0:
+            rows.append((account, 0.0, stop[account], 0, churned[account]))
+    spells = pd.DataFrame(rows, columns=["id", "start", "stop", "value", "churned"])
+
+    fitter = CoxTimeVaryingFitter().fit(
+        spells, id_col="id", event_col="churned", start_col="start", stop_col="stop"
+    )
+    lower = fitter.summary.loc["value", "exp(coef) lower 95%"]
+    upper = fitter.summary.loc["value", "exp(coef) upper 95%"]
+    assert lower <= 0.5
+    assert 0.5 <= upper

@@ -22,7 +22,7 @@ import pandas as pd
 from jalon.demo import model
 from jalon.demo.events import build_events
 from jalon.demo.model import DemoEffects
-from jalon.demo.observed import funnel_reached
+from jalon.demo.observed import funnel_reached, monthly_cohorts
 from jalon.demo.population import Population, accounts_frame, simulate_population
 from jalon.demo.truth import HORIZONS_DAYS, milestone_truth
 from jalon.errors import N_
@@ -427,6 +427,13 @@ def truth_summary(
                 "window_days": FUNNEL_WINDOW_DAYS,
                 "reached": funnel_reached(events, FUNNEL_STEPS, FUNNEL_WINDOW_DAYS),
             }
+        },
+        "cohorts": {
+            "period": "month",
+            "activity": list(COHORT_ACTIVITY),
+            "by_cohort": monthly_cohorts(
+                events, accounts, COHORT_ACTIVITY, COHORT_PERIODS
+            ),
         },
         "billing_generated": billing is not None,
         "billing": billing,

@@ -62,3 +62,73 @@ def funnel_reached(
         previous = kept.groupby("account_id", observed=True)["row"].min()
         reached.append(len(previous))
     return reached
+
+
+def monthly_cohorts(
+    events: pd.DataFrame,
+    accounts: pd.DataFrame,
+    activity: tuple[str, ...],
+    periods: int,
+    churn_event: str = "subscription_cancelled",
+) -> dict[str, dict[str, object]]:
+    """Count accounts, active accounts and churns per calendar-month cohort.
+
+    The cohort of an account is the UTC month of ``signup_at``. Period k is
+    the k-th calendar month after it, for k below ``periods``. ``active[k]``
+    counts the accounts with at least one ``activity`` event in period k,
+    and ``churned[k]`` those whose ``churn_event`` falls in it. ``events``
+    is as for :func:`funnel_reached` and ``accounts`` has ``account_id`` and
+    ``signup_at`` (UTC).
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({
+    ...     "account_id": ["a", "b"],
+    ...     "signup_at": pd.to_datetime(["2025-01-31", "2025-02-01"], utc=True),
+    ... })
+    >>> events = pd.DataFrame({
+    ...     "account_id": ["a", "a", "b"],
+    ...     "event": ["login", "login", "quit"],
+    ...     "timestamp": [1738368000, 1738371600, 1738454400],
+    ... })
+    >>> monthly_cohorts(events, accounts, ("login",), 2, churn_event="quit")
+    {'2025-01': {'accounts': 1, 'active': [0, 1], 'churned': [0, 0]}, \
+'2025-02': {'accounts': 1, 'active': [0, 0], 'churned': [1, 0]}}
+    """
+    signup = accounts["signup_at"].dt.tz_convert(None).to_numpy()
+    cohort_month = pd.Series(
+        signup.astype("datetime64[M]").astype(np.int64), index=accounts["account_id"]
+    )
+    sizes = cohort_month.value_counts().sort_index()
+
+    def counts_by_period(names: tuple[str, ...]) -> pd.DataFrame:
+        chosen = events[events["event"].isin(names)]
+        month = (
+            chosen["timestamp"]
+            .to_numpy()
+            .astype("datetime64[s]")
+            .astype("datetime64[M]")
+        )
+        cells = pd.DataFrame(
+            {
+                "account_id": chosen["account_id"].astype(str).to_numpy(),
+                "month": month.astype(np.int64),
+            }
+        ).drop_duplicates()
+        cells["cohort"] = cohort_month.reindex(cells["account_id"]).to_numpy()
+        cells["period"] = cells["month"] - cells["cohort"]
+        cells = cells[(cells["period"] >= 0) & (cells["period"] < periods)]
+        table = cells.groupby(["cohort", "period"]).size().unstack(fill_value=0)
+        return table.reindex(index=sizes.index, columns=range(periods), fill_value=0)
+
+    active = counts_by_period(activity)
+    churned = counts_by_period((churn_event,))
+    result = {}
+    for cohort, size in sizes.items():
+        label = str(np.datetime64(int(cohort), "M"))
+        result[label] = {
+            "accounts": int(size),
+            "active": [int(n) for n in active.loc[cohort]],
+            "churned": [int(n) for n in churned.loc[cohort]],
+        }
+    return result
