@@ -1,7 +1,7 @@
 """Counts recomputed from the written demo events, for jalon's results to match.
 
 Unlike the latent truth, these figures describe the observed data only, so
-jalon's funnel must reproduce them exactly.
+jalon's funnel and cohort results must reproduce them exactly.
 """
 
 from __future__ import annotations
