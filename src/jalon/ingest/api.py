@@ -6,9 +6,9 @@ transaction. A row whose ``event_id`` is already stored, or repeated earlier
 in the same batch, is skipped, so sending a batch twice stores it once.
 Rows without an ``event_id`` are always inserted.
 
-Every API source gets one ``_files`` row (kind ``"api"``, path
-``"api:<source>"``) whose ``rows_read`` and ``rows_loaded`` add up over calls;
-``_row`` of these events is the position in their batch.
+Every API source gets one ``_files`` row, of kind ``"api"`` and path
+``"api:<source>"``, whose ``rows_read`` and ``rows_loaded`` add up over calls.
+The ``_row`` of these events is their position in their batch.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class Property:
 
 @dataclass(frozen=True)
 class EventMapping:
-    """Where each event field of the store comes from in one source."""
+    """Source columns of each event field of the store, for one file."""
 
     account_id: Column
     event: Column
@@ -104,16 +104,16 @@ def _find_field(
 
 def _select_properties(
     source: Source,
-    wanted: str | tuple[str, ...],
+    requested: str | tuple[str, ...],
     used: set[str],
     file: str,
     available: list[str],
 ) -> tuple[Property, ...]:
-    if wanted == "*":
+    if requested == "*":
         names = [name for name in source.columns if name not in used]
     else:
         names = []
-        for name in wanted:
+        for name in requested:
             names.extend(_expand_property(source, name, file, available))
 
     by_column: dict[str, str] = {}

@@ -1,8 +1,9 @@
 """Marking duplicate rows of a staged file, within the file and against the store.
 
 A staged row is a duplicate when its ``event_id`` (if one is mapped) appears
-on an earlier row of the file or on a stored event, or, with deduplication
-on, when every column equals an earlier row of the file or a stored event.
+on an earlier row of the file or on a stored event. With deduplication on, a
+row is also a duplicate when every column equals an earlier row of the file
+or a stored event.
 
 Within the file, a hash of all columns first picks the few groups that can
 hold repeats; only those rows are then compared column by column. Equal rows

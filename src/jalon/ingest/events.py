@@ -1,9 +1,10 @@
 """Loading one events file into the store, in one transaction.
 
-Steps: stage the file in a temporary table (id, event and timestamp columns
-converted, each row marked with the reason it is left out, if any), stop on
-the first unreadable timestamp, then append the kept rows to ``events`` and
-the counts by reason to ``_exclusions``.
+The file is first staged in a temporary table, with ids, event names and
+timestamps converted and each row marked with the reason it is left out, if
+any. The load stops on the first unreadable timestamp. Otherwise duplicates
+are marked, the kept rows are appended to ``events`` and the counts by reason
+to ``_exclusions``.
 
 Exclusion reasons: ``missing_account_id``, ``missing_event``,
 ``missing_timestamp`` (a blank timestamp cell) and ``duplicate``. A row is a
@@ -100,8 +101,8 @@ def _prepare_property_columns(
             target = schema.widened_type(current, prop.type)
             if target != current:
                 logger.warning(
-                    "property %s holds %s values in this file and %s before: "
-                    "column %s becomes %s",
+                    "property %s has %s values in this file but %s in earlier "
+                    "files, so column %s becomes %s",
                     prop.name,
                     prop.type,
                     current,

@@ -36,7 +36,7 @@ class DataFile:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What identifies a file version: size, modification time and content hash."""
+    """Identity of a file version: size, modification time and content hash."""
 
     size: int
     mtime_ns: int

@@ -1,10 +1,10 @@
 """Incremental loading of a project's event and account files into the store.
 
-A file is identified by its absolute path. A file never loaded is loaded; a
-file whose size, modification time and SHA-256 match the store is skipped;
-a file whose content changed is reloaded: its old rows are deleted in the
-same transaction that loads the new ones. A file that fails leaves the store
-as it was, because each file loads in its own transaction.
+A file is identified by its absolute path. A file never loaded is loaded,
+and a file whose size, modification time and SHA-256 match the store is
+skipped. A file whose content changed is reloaded, and its old rows are
+deleted in the same transaction that loads the new ones. A file that fails
+leaves the store as it was, because each file loads in its own transaction.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class FileLoad:
 
 @dataclass(frozen=True)
 class IngestSummary:
-    """What a load did, and what the store holds afterwards.
+    """Outcome of a load, with the store totals afterwards.
 
     ``events_total``, ``accounts_total`` and ``excluded`` count the whole
     store (every file ever loaded), not only the files of this run.

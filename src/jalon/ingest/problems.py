@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from jalon.errors import N_, InputError, TimestampError
 
-#: Longest value quoted in a message, in characters.
+#: Maximum length of a value quoted in a message, in characters.
 MAX_VALUE_CHARS = 80
 #: Most column names listed when a column is not found.
 MAX_LISTED_COLUMNS = 20

@@ -39,8 +39,6 @@ CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 NATIVE_CSV_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "iso8859-1": "latin-1"}
 #: Rows DuckDB samples to choose CSV column types before a full-file retry.
 DEFAULT_SAMPLE_ROWS = 20_480
-#: Size of the chunks written when re-encoding a file to UTF-8, characters.
-TRANSCODE_CHUNK_CHARS = 1024 * 1024
 
 _LINE_PATTERN = re.compile(r"(?:on Line|in line|line):? (\d+)", re.IGNORECASE)
 
@@ -327,9 +325,9 @@ def _open_parquet(
 def _open_excel(
     con: duckdb.DuckDBPyConnection, data_file: DataFile, section: str
 ) -> Source:
-    # NOTE: Excel sheets are read whole into pandas (openpyxl); a sheet holds at
-    # most 1,048,576 rows, so this is bounded, but it is the only reader that
-    # does not stream.
+    # NOTE: Excel sheets are read whole into pandas through openpyxl. A sheet has
+    # at most 1,048,576 rows, so memory is bounded, but this is the only reader
+    # that does not stream.
     try:
         frame = pd.read_excel(
             data_file.path, engine="openpyxl", header=None, dtype=object

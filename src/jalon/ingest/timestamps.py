@@ -17,11 +17,11 @@ a strftime pattern (contains ``%``)
     reads the offset from the value.
 
 Values without an offset are wall-clock times in ``timezone`` (an IANA name)
-and are converted with its daylight-saving rules. For a wall-clock time
-that does not exist (the skipped hour in spring) or exists twice (the
-repeated hour in autumn), DuckDB 2.0's ICU conversion used the standard-time
-offset when checked in Europe/Paris: 2024-03-31 02:30 became 01:30 UTC and
-2024-10-27 02:30 became 01:30 UTC.
+and are converted with its daylight-saving rules. Some wall-clock times do
+not exist (the skipped hour in spring) or exist twice (the repeated hour in
+autumn). For those, DuckDB 2.0's ICU conversion used the standard-time offset
+when checked in Europe/Paris: 2024-03-31 02:30 and 2024-10-27 02:30 both
+became 01:30 UTC.
 
 Typed columns (Parquet, JSON, Excel) are converted by type: ``TIMESTAMP``
 and ``DATE`` are wall-clock times in ``timezone``, ``TIMESTAMP WITH TIME
@@ -56,7 +56,6 @@ _OFFSET_PATTERN = (
     r"[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$"
 )
 _NUMERIC_TYPES = schema.INTEGER_TYPES | schema.FLOAT_TYPES
-_NAMED_FORMATS = ("auto", "iso", "epoch_s", "epoch_ms")
 
 
 def check_timezone(timezone: str) -> None:
@@ -170,7 +169,7 @@ def parse_timestamp_column(
     Use it for an accounts column that the config names as a start or churn
     date when its values are epoch numbers or need a strftime pattern; ISO
     text columns are already converted when the accounts file is loaded. A
-    column that is already ``TIMESTAMP`` is left as it is (it holds UTC).
+    column that is already ``TIMESTAMP`` is left as it is (its values are UTC).
 
     Parameters
     ----------

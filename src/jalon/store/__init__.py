@@ -1,4 +1,4 @@
-"""The DuckDB store that holds loaded events and accounts."""
+"""The DuckDB store that contains loaded events and accounts."""
 
 from jalon.store.schema import property_column
 from jalon.store.store import Store

@@ -1,12 +1,12 @@
 """Tables of the store, property column names and property type widening.
 
-The store is one DuckDB file. ``events`` holds one row per loaded event with
-timestamps in UTC; ``_files``, ``_exclusions`` and ``_properties`` record what
-was loaded, what was left out and why, and how config property names map to
-columns. ``accounts`` is created by the first accounts load because its
-columns come from the file.
+The store is one DuckDB file. ``events`` contains one row per loaded event,
+with timestamps in UTC. The tables ``_files``, ``_exclusions`` and
+``_properties`` record what was loaded, what was left out and why, and which
+column each config property name maps to. ``accounts`` is created by the
+first accounts load because its columns come from the file.
 
-``events.event_id`` is not in the original column list of the design: it
+``events.event_id`` is an addition to the column list of docs/DESIGN.md. It
 stores the mapped event id so that reloads and the HTTP API can judge
 duplicates on it.
 """
@@ -145,7 +145,7 @@ def stored_type(engine_type: str) -> str:
 
 
 def widened_type(current: str, incoming: str) -> str:
-    """Return the narrowest store type that holds values of both types.
+    """Return the narrowest store type that can store values of both types.
 
     >>> widened_type("BIGINT", "DOUBLE")
     'DOUBLE'

@@ -68,7 +68,7 @@ class Store:
         ------
         StoreError
             ``store.not_found`` when a read-only open finds no file,
-            ``store.locked`` when another process holds the file,
+            ``store.locked`` when another process has the file open,
             ``store.in_use`` when this process already has it open in the
             other mode, ``store.open_failed`` for any other engine error.
         """
@@ -242,7 +242,9 @@ def _create_tables(raw: duckdb.DuckDBPyConnection) -> None:
     for statement in schema.CREATE_STATEMENTS:
         raw.execute(statement)
     # A store created by other code may lack the column this package added.
-    raw.execute(f"ALTER TABLE {schema.EVENTS} ADD COLUMN IF NOT EXISTS event_id VARCHAR")
+    raw.execute(
+        f"ALTER TABLE {schema.EVENTS} ADD COLUMN IF NOT EXISTS event_id VARCHAR"
+    )
     version = schema.fetch_row(
         raw, f"SELECT value FROM {schema.META} WHERE key = 'schema_version'"
     )
