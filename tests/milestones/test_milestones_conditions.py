@@ -484,3 +484,39 @@ def test_sequence_steps_with_filters(run_milestones):
     result = run_milestones([milestone], events, {"s": SIGNUP_AT_BASE})
 
     assert result.value("s", "m_upgrade_at") == at(2)
+
+
+def test_active_days_with_milliseconds(run_milestones):
+    # The signup is at 00:00:00.700. An event at 00:00:00.200 the next day
+    # is 23:59:59.500 after it, still in day 0; one at 00:00:00.700 opens day 1.
+    start = at(seconds=0.7)
+    events = [
+        Event("a", "x", at(hours=1)),
+        Event("a", "x", at(1, seconds=0.2)),
+        Event("b", "x", at(hours=1)),
+        Event("b", "x", at(1, seconds=0.7)),
+    ]
+    accounts = {"a": {"signup_at": start}, "b": {"signup_at": start}}
+    milestone = {"id": "two", "event": "x", "active_days": 2}
+
+    result = run_milestones([milestone], events, accounts, end="2024-03-05")
+
+    assert result.value("a", "m_two_status") == CENSORED
+    assert result.value("b", "m_two_at") == at(1, seconds=0.7)
+
+
+def test_within_with_milliseconds(run_milestones):
+    # Window of 1 d from 00:00:00.700: 00:00:00.700 the next day is inside,
+    # 00:00:00.701 is outside.
+    start = at(seconds=0.7)
+    events = [
+        Event("a", "x", at(1, seconds=0.7)),
+        Event("b", "x", at(1, seconds=0.701)),
+    ]
+    accounts = {"a": {"signup_at": start}, "b": {"signup_at": start}}
+    milestone = {"id": "day", "event": "x", "within": "1d"}
+
+    result = run_milestones([milestone], events, accounts, end="2024-03-05")
+
+    assert result.value("a", "m_day_at") == at(1, seconds=0.7)
+    assert result.value("b", "m_day_status") == CENSORED

@@ -329,3 +329,65 @@ def test_segments_fill_unknown(run_milestones):
 
     assert result.value("a", "plan") == "pro"
     assert result.value("b", "plan") == "(unknown)"
+
+
+def test_inactivity_with_milliseconds(run_milestones):
+    # The end is 2024-03-08 00:00:00. a was last active at 00:00:00.700 on
+    # 2024-03-01, idle 6 d 23:59:59.300: short of 7 days, not churned.
+    # b was last active at 00:00:00.000, idle exactly 7 days: churned.
+    events = [
+        Event("a", "x", at(seconds=0.7)),
+        Event("b", "x", at(0)),
+    ]
+    accounts = {"a": SIGNUP_AT_BASE, "b": SIGNUP_AT_BASE}
+
+    result = run_milestones(
+        [REPORT], events, accounts, churn={"inactivity_days": 7}, end="2024-03-08"
+    )
+
+    assert result.value("a", "churn_status") == 0
+    assert result.value("b", "churn_status") == 1
+
+
+def test_start_event_with_accounts_table(run_milestones):
+    # The start is an event, so accounts come from the events and from the
+    # accounts table: b only has events, c only has an accounts row.
+    events = [
+        Event("a", "signup", at(1)),
+        Event("a", "report", at(2)),
+        Event("b", "signup", at(1)),
+    ]
+    accounts = {"a": {"plan": "pro"}, "c": {"plan": "team"}}
+
+    result = run_milestones(
+        [REPORT], events, accounts, start={"event": "signup"}, segments=["plan"]
+    )
+
+    assert list(result.rows.index) == ["a", "b"]
+    assert result.value("b", "plan") == "(unknown)"
+    # c has no signup event, so no start.
+    assert result.account_exclusions["no_start"] == 1
+    assert result.event_exclusions["not_in_accounts"] == 0
+    assert result.value("a", "m_report_days") == 1.0
+
+
+def test_named_start_from_event(run_milestones):
+    # The "activation" clock starts at the first login.
+    events = [
+        Event("a", "report", at(1)),
+        Event("a", "login", at(2)),
+        Event("a", "report", at(3)),
+        Event("b", "report", at(1)),
+    ]
+    accounts = {"a": SIGNUP_AT_BASE, "b": SIGNUP_AT_BASE}
+    milestone = {"id": "after_login", "event": "report", "start": "activation"}
+
+    result = run_milestones(
+        [milestone], events, accounts, starts={"activation": {"event": "login"}}
+    )
+
+    # a: login at(2), the next report at(3): 1 day.
+    assert result.value("a", "m_after_login_start_at") == at(2)
+    assert result.value("a", "m_after_login_days") == 1.0
+    # b never logs in.
+    assert result.value("b", "m_after_login_status") is None
