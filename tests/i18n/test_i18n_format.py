@@ -208,3 +208,9 @@ def test_merged_catalog_sets_two_plural_forms(tmp_path, monkeypatch):
     monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
 
     assert merged_catalog("fr").num_plurals == 2
+
+
+def test_choose_language_c_locale_is_english(clean_environment):
+    clean_environment.setenv("LANG", "C.UTF-8")
+
+    assert choose_language() == "en"

@@ -354,3 +354,10 @@ def test_chart_days_slowest_curve_decides():
 
     # 50 * 1.2 = 60 days, a whole number of weeks up: 63.
     assert chart_days([fast, slow], (1,)) == (63.0, 400.0)
+
+
+def test_share_curve_without_points():
+    root = parse(share_curves([CurveSeries("all", [], [])], "d", "s"))
+
+    # Nothing reached: the curve stays on the zero line, from 0 to 0 px.
+    assert by_class(root, "path", "curve")[0].attrib["d"] == "M52 272"
