@@ -38,21 +38,26 @@ def _gettext(lang: str) -> Callable[[str], str]:
     return translations(lang).gettext
 
 
+# Sheet titles (English msgids) and the result attribute each one shows.
+SHEETS = (
+    ("MRR and movements", "totals"), ("Movements by account", "movements"),
+    ("MRR by account", "mrr"), ("Churn rates", "churn"), ("NRR and GRR", "retention"),
+    ("Cohort retention", "cohorts"), ("ARPA", "arpa"), ("Unit economics", "unit_economics"),
+    ("Revenue recognition", "recognition"), ("Recognition by line", "recognition_schedule"),
+    ("Billing checks", "checks"), ("Renewals", "renewals"), ("Forecast", "forecast"),
+    ("Forecast assumptions", "forecast_assumptions"),
+)  # fmt: skip
+SUMMARY_TITLE = "Summary"
+REJECTED_TITLE = "Rejected rows"
+TTV_TITLE = "Revenue by TTV"
+
+
 def sheets(result: RevenueResult) -> list[tuple[str, pd.DataFrame]]:
     """Return the (English sheet title, table) pairs of the workbook."""
-    pairs = [
-        ("MRR and movements", result.totals), ("Movements by account", result.movements),
-        ("MRR by account", result.mrr), ("Churn rates", result.churn),
-        ("NRR and GRR", result.retention), ("Cohort retention", result.cohorts),
-        ("ARPA", result.arpa), ("Unit economics", result.unit_economics),
-        ("Revenue recognition", result.recognition),
-        ("Recognition by line", result.recognition_schedule),
-        ("Billing checks", result.checks), ("Renewals", result.renewals),
-        ("Forecast", result.forecast), ("Forecast assumptions", result.forecast_assumptions),
-        ("Rejected rows", rejected_rows(result)),
-    ]  # fmt: skip
+    pairs = [(title, getattr(result, attribute)) for title, attribute in SHEETS]
+    pairs.append((REJECTED_TITLE, rejected_rows(result)))
     if result.ttv is not None:
-        pairs.append(("Revenue by TTV", result.ttv))
+        pairs.append((TTV_TITLE, result.ttv))
     return pairs
 
 
@@ -82,7 +87,7 @@ def export_excel(result: RevenueResult, path: Path, lang: str) -> Path:
     _ = _gettext(lang)
     book = Workbook()
     summary = book.active
-    summary.title = _safe_title(_("Summary"))
+    summary.title = _safe_title(_(SUMMARY_TITLE))
     for row in summary_rows(result, _):
         summary.append(row)
     summary.column_dimensions["A"].width = 48
