@@ -70,6 +70,34 @@ def test_bad_timestamp_json_line_number(store, tmp_path):
     assert error.params["value"] == "yesterday"
 
 
+def test_bad_timestamp_row_counts_blank_lines(store, tmp_path):
+    write(
+        tmp_path / "events.csv",
+        "account_id,event,timestamp,note\n"
+        'a1,login,2024-03-01,"two\nlines"\n'
+        "\n"
+        "a2,login,never,\n",
+    )
+
+    error = load_error(store, tmp_path)
+
+    # Line 1 header, lines 2-3 one quoted record, line 4 blank, line 5 the bad one.
+    assert error.params["row"] == 5
+
+
+def test_bad_timestamp_json_line_after_blank(store, tmp_path):
+    write(
+        tmp_path / "events.jsonl",
+        '{"account_id": "a1", "event": "e", "timestamp": "2024-03-01"}\n'
+        "\n"
+        '{"account_id": "a2", "event": "e", "timestamp": "never"}\n',
+    )
+
+    error = load_error(store, tmp_path, events_spec(["events.jsonl"]))
+
+    assert error.params["row"] == 3
+
+
 def test_empty_file(store, tmp_path):
     path = write(tmp_path / "events.csv", "")
 

@@ -20,7 +20,7 @@ import duckdb
 from jalon.ingest import problems
 from jalon.ingest.columns import text_sql
 from jalon.ingest.events import LoadCounts
-from jalon.ingest.readers import Column, Source, translate_error
+from jalon.ingest.readers import Column, Source, file_row, translate_error
 from jalon.ingest.spec import AccountSource
 from jalon.ingest.timestamps import is_blank_sql, timestamp_sql
 from jalon.store import schema
@@ -168,10 +168,10 @@ def _check_conflicts(
     account, first, second = conflict
     raise problems.conflicting_account(
         str(source.file.path),
-        int(second) + source.header_rows,
+        file_row(source, int(second)),
         id_column.name,
         account,
-        int(first) + source.header_rows,
+        file_row(source, int(first)),
     )
 
 

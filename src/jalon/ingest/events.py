@@ -23,7 +23,7 @@ import duckdb
 from jalon.ingest import problems
 from jalon.ingest.columns import EventMapping, Property, stored_value_sql, text_sql
 from jalon.ingest.duplicates import mark_duplicates
-from jalon.ingest.readers import Source, translate_error
+from jalon.ingest.readers import Source, file_row, translate_error
 from jalon.ingest.spec import EventSource
 from jalon.ingest.timestamps import is_blank_sql, timestamp_sql
 from jalon.store import schema
@@ -182,7 +182,7 @@ def _check_timestamps(
         return
     raise problems.bad_timestamp(
         str(source.file.path),
-        int(bad[0]) + source.header_rows,
+        file_row(source, int(bad[0])),
         mapping.timestamp.name,
         bad[1],
         spec.timestamp_format,

@@ -189,6 +189,8 @@ def _load_file(
         [str(path), kind],
     )
     size, mtime_ns = file_tools.quick_fingerprint(path)
+    # NOTE: equal size and modification time count as unchanged without hashing,
+    # so a rewrite that keeps both (some copy tools restore mtime) is missed.
     if previous is not None and (previous[1], previous[2]) == (size, mtime_ns):
         return _unchanged(raw, path, kind, previous)
 

@@ -103,7 +103,7 @@ def wrong_delimiter(
         column=shorten(header),
         value=shorten(header),
         used=_show_delimiter(used),
-        found=found,
+        found=_show_delimiter(found),
         key=f"{section}.delimiter",
     )
 

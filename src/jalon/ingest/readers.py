@@ -63,6 +63,7 @@ class Source:
     section: str
     delimiter: str | None = None
     header: tuple[str, ...] = ()
+    encoding: str = "utf-8"
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -142,6 +143,7 @@ def open_source(
             cleanup()
         raise
     source.cleanups.extend(cleanups)
+    source.encoding = _codec_name(encoding, section)
     return source
 
 
@@ -464,3 +466,47 @@ def _locate_invalid_bytes(
     column = header[index] if index < len(header) else str(index + 1)
     value = fields[index] if index < len(fields) else text
     return column, value
+
+
+def file_row(source: Source, record: int) -> int:
+    """Return the row number users see for data record ``record`` (1-based).
+
+    DuckDB's readers skip blank lines, so ``row_number()`` counts records. A
+    text file is scanned here to turn the record number into its line number
+    (CSV: the line where the record starts; header is line 1). This reads the
+    file up to that record, so call it only to report an error.
+    """
+    if source.file.format not in ("csv", "jsonl"):
+        return record + source.header_rows
+    opener = gzip.open if source.file.compression == "gzip" else open
+    with opener(source.file.path, "rb") as raw:
+        text = io.TextIOWrapper(
+            raw, encoding=source.encoding, errors="replace", newline=""
+        )
+        if source.file.format == "jsonl":
+            return _jsonl_line(text, record)
+        return _csv_line(text, record, source.delimiter or ",")
+
+
+def _jsonl_line(text: io.TextIOWrapper, record: int) -> int:
+    seen = 0
+    for line_number, line in enumerate(text, start=1):
+        if line.strip():
+            seen += 1
+            if seen == record:
+                return line_number
+    return record
+
+
+def _csv_line(text: io.TextIOWrapper, record: int, delimiter: str) -> int:
+    reader = csv.reader(text, delimiter=delimiter, quotechar='"')
+    next(reader, None)
+    seen = 0
+    start_line = reader.line_num + 1
+    for fields in reader:
+        if fields and any(field_text.strip() for field_text in fields):
+            seen += 1
+            if seen == record:
+                return start_line
+        start_line = reader.line_num + 1
+    return record + 1

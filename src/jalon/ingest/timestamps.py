@@ -191,6 +191,8 @@ def parse_timestamp_column(
     ------
     TimestampError
         ``input.bad_timestamp`` naming the first value that cannot be read.
+        NOTE: its row is the table row plus one for a header line, which is
+        the file row only when no row of the file was excluded at load.
     """
     raw = store.raw  # type: ignore[attr-defined]
     quoted_table = quote_identifier(table)

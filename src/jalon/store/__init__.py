@@ -1,6 +1,6 @@
 """The DuckDB store that contains loaded events and accounts."""
 
-from jalon.store.schema import property_column
+from jalon.store.schema import account_column, property_column
 from jalon.store.store import Store
 
-__all__ = ["Store", "property_column"]
+__all__ = ["Store", "account_column", "property_column"]

@@ -8,6 +8,8 @@ Column contract (see also :mod:`jalon.store.schema`):
   excluded), then one ``p_<name>`` column per property.
 * ``_exclusions.first_row``: the row number as error messages give it, so the
   header line of a CSV file is row 1 and the first data row is row 2.
+  NOTE: it counts records, so blank lines and quoted line breaks before the
+  row make it smaller than the line number; error messages give the line.
 """
 
 from __future__ import annotations
