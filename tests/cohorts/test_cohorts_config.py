@@ -16,7 +16,12 @@ def test_parse_defaults():
 
 def test_parse_full_table():
     spec = parse_cohorts(
-        {"period": "month", "activity": ["login", "post"], "periods": 6, "anchor": "start"},
+        {
+            "period": "month",
+            "activity": ["login", "post"],
+            "periods": 6,
+            "anchor": "start",
+        },
         "cohorts",
     )
 

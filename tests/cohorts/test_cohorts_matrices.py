@@ -13,6 +13,7 @@ from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times
 
 from jalon.cohorts import compute_cohorts, parse_cohorts
+from jalon.cohorts.result import CAVEAT_FEW_AT_RISK, CAVEAT_NOT_OBSERVABLE
 
 NAN = float("nan")
 
@@ -35,7 +36,13 @@ def write(con, events, accounts):
     con.create_table("events", frame, overwrite=True)
     table = pd.DataFrame(
         accounts,
-        columns=["account_id", "start_at", "churn_at", "m_first_days", "m_first_status"],
+        columns=[
+            "account_id",
+            "start_at",
+            "churn_at",
+            "m_first_days",
+            "m_first_status",
+        ],
     )
     table["start_at"] = table["start_at"].astype("datetime64[us]")
     table["churn_at"] = pd.to_datetime(table["churn_at"]).astype("datetime64[us]")
@@ -100,6 +107,10 @@ def test_weekly_cohort_sizes(weekly):
         pd.Timestamp("2024-01-22"),
     ]
     assert weekly.cohort_sizes.tolist() == [3, 1, 1]
+
+
+def test_weekly_caveat_not_observable(weekly):
+    assert CAVEAT_NOT_OBSERVABLE in weekly.caveats
 
 
 def test_weekly_observable_cells(weekly):
@@ -173,6 +184,9 @@ def test_weekly_median_ttv_matches_lifelines(weekly):
     assert first.median_days == pytest.approx(2.0)
     assert first.median_lower == pytest.approx(limits.iloc[0, 0])
     assert (first.n_reached, first.n_churned_first) == (2, 1)
+    # One account was still observed at 2 days, fewer than 10.
+    assert first.few_at_risk
+    assert CAVEAT_FEW_AT_RISK in weekly.caveats
     # Jan 8: d never reached it, so there is no median.
     assert math.isnan(ttv[ttv.cohort == pd.Timestamp("2024-01-08")].median_days.iloc[0])
     assert ttv[ttv.cohort == pd.Timestamp("2024-01-22")].median_days.iloc[0] == 0.5

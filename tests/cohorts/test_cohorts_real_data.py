@@ -23,7 +23,8 @@ WEEK_SECONDS = 7 * 86400
 PERIODS = 8
 
 pytestmark = pytest.mark.skipif(
-    not (DATA / "events.csv.gz").exists(), reason="the stackexchange_qc data set is absent"
+    not (DATA / "events.csv.gz").exists(),
+    reason="the stackexchange_qc data set is absent",
 )
 
 
@@ -38,10 +39,14 @@ def frames():
     events = events.rename(columns={"badge": "p_badge"})
 
     accounts = pd.read_csv(DATA / "accounts.csv", dtype={"user_id": str})
-    accounts = accounts.rename(columns={"user_id": "account_id", "signup_at": "start_at"})
+    accounts = accounts.rename(
+        columns={"user_id": "account_id", "signup_at": "start_at"}
+    )
     accounts["start_at"] = pd.to_datetime(accounts["start_at"]).astype("datetime64[us]")
     accounts["end_at"] = pd.Timestamp(END).as_unit("us")
-    accounts["churn_at"] = pd.Series(pd.NaT, index=accounts.index, dtype="datetime64[us]")
+    accounts["churn_at"] = pd.Series(
+        pd.NaT, index=accounts.index, dtype="datetime64[us]"
+    )
     return events, accounts[["account_id", "start_at", "end_at", "churn_at"]]
 
 
@@ -52,14 +57,17 @@ def tables(frames, tmp_path_factory):
     return con.create_table("events", events), con.create_table("accounts", accounts)
 
 
-def pandas_weekly_retention(events: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+def pandas_weekly_retention(
+    events: pd.DataFrame, accounts: pd.DataFrame
+) -> pd.DataFrame:
     """Active accounts per calendar-week cohort and week, computed row by row."""
     joined = events.merge(accounts, on="account_id")
     joined = joined[(joined.ts >= joined.start_at) & (joined.ts <= END)]
     week = joined.ts.dt.to_period("W-SUN").dt.start_time
     cohort = joined.start_at.dt.to_period("W-SUN").dt.start_time
     joined = joined.assign(
-        cohort=cohort, period=((week - cohort).dt.total_seconds() // WEEK_SECONDS).astype(int)
+        cohort=cohort,
+        period=((week - cohort).dt.total_seconds() // WEEK_SECONDS).astype(int),
     )
     active = joined[["account_id", "cohort", "period"]].drop_duplicates()
     counts = active.groupby(["cohort", "period"]).size().unstack(fill_value=0)
@@ -93,7 +101,11 @@ def test_funnel_on_real_events(frames, tables):
             "id": "first_answer",
             "window": "30d",
             "steps": [
-                {"name": "Read the tour", "event": "badge_earned", "where": {"badge": "Informed"}},
+                {
+                    "name": "Read the tour",
+                    "event": "badge_earned",
+                    "where": {"badge": "Informed"},
+                },
                 {"event": "comment_posted"},
                 {"event": "answer_posted"},
             ],

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from funnel_helpers import at
+
 from jalon.funnels import compute_funnel, parse_funnel
 
 SEED = 7

@@ -13,9 +13,7 @@ LOCALES = SOURCE / "i18n" / "locales"
 
 
 def marked_messages(package: str) -> set[str]:
-    found = extract_from_dir(
-        SOURCE / package, keywords={"N_": None}, comment_tags=()
-    )
+    found = extract_from_dir(SOURCE / package, keywords={"N_": None}, comment_tags=())
     return {message for _, _, message, _, _ in found}
 
 
@@ -38,7 +36,11 @@ def test_every_message_in_catalog(package, lang):
 
 @pytest.mark.parametrize("package", ["funnels", "cohorts"])
 def test_french_entries_translated(package):
-    untranslated = [message.id for message in catalog("fr", package) if message.id and not message.string]
+    untranslated = [
+        message.id
+        for message in catalog("fr", package)
+        if message.id and not message.string
+    ]
 
     assert untranslated == []
 
@@ -49,5 +51,7 @@ def test_french_placeholders_kept(package):
         if not message.id:
             continue
         names = sorted(part.split("}")[0] for part in message.id.split("{")[1:])
-        translated = sorted(part.split("}")[0] for part in message.string.split("{")[1:])
+        translated = sorted(
+            part.split("}")[0] for part in message.string.split("{")[1:]
+        )
         assert translated == names, message.id

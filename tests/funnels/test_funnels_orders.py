@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from funnel_helpers import at
+
+from jalon.errors import FewAtRiskWarning
 from jalon.funnels import compute_funnel, parse_funnel
+from jalon.funnels.result import CAVEAT_FEW_AT_RISK
 
 HOUR_DAYS = 1 / 24
 LATE_END = at(24 * 20)
@@ -47,7 +49,9 @@ def test_ordered_repeated_attempts_furthest_counts(store):
             ("d", "u4", "s3", 1),
         ]
     )
-    result = compute_funnel(events, funnel(["s1", "s2", "s3"]), observation_end=LATE_END)
+    result = compute_funnel(
+        events, funnel(["s1", "s2", "s3"]), observation_end=LATE_END
+    )
 
     assert result.n_persons == 3
     assert column(result, "n_reached") == [3, 2, 1]
@@ -77,7 +81,9 @@ def test_ordered_friction_flags(store):
             ("c", "u3", "s1", 0),
         ]
     )
-    result = compute_funnel(events, funnel(["s1", "s2", "s3"]), observation_end=LATE_END)
+    result = compute_funnel(
+        events, funnel(["s1", "s2", "s3"]), observation_end=LATE_END
+    )
 
     # Drop-off 1/3 at step 2 and 1/2 at step 3; median 1h at step 2, 9h at step 3.
     assert column(result, "largest_drop_off") == [False, False, True]
@@ -107,7 +113,9 @@ def test_strict_order_broken_by_other_event(store):
     strict = compute_funnel(
         events, funnel(["s1", "s2", "s3"], order="strict"), observation_end=LATE_END
     )
-    ordered = compute_funnel(events, funnel(["s1", "s2", "s3"]), observation_end=LATE_END)
+    ordered = compute_funnel(
+        events, funnel(["s1", "s2", "s3"]), observation_end=LATE_END
+    )
 
     # strict: a stops at 1, b reaches 3, c reaches 2 -> [3, 2, 1].
     assert column(strict, "n_reached") == [3, 2, 1]
@@ -265,3 +273,20 @@ def test_user_level_counts_each_user(store):
 
     assert column(result, "n_reached") == [2, 1]
     assert result.excluded_events == {"missing_user_id": 1}
+
+
+def test_few_at_risk_flagged(store):
+    events = store(
+        [
+            ("a", "u1", "s1", 0),
+            ("a", "u1", "s2", 1),
+            ("b", "u2", "s1", 0),
+            ("b", "u2", "s2", 2),
+        ]
+    )
+    with pytest.warns(FewAtRiskWarning):
+        result = compute_funnel(events, funnel(["s1", "s2"]), observation_end=LATE_END)
+
+    # At the median (1h) only 2 people were still waiting, fewer than 10.
+    assert column(result, "few_at_risk") == [False, True]
+    assert CAVEAT_FEW_AT_RISK in result.caveats

@@ -8,8 +8,8 @@ import shutil
 import ibis
 import pandas as pd
 import pytest
-
 from funnel_helpers import at
+
 from jalon.cohorts import compute_cohorts, parse_cohorts
 from jalon.funnels import compute_funnel, parse_funnel
 
@@ -42,7 +42,9 @@ END = at(220)
 
 
 def event_frame() -> pd.DataFrame:
-    frame = pd.DataFrame(EVENT_ROWS, columns=["account_id", "user_id", "event", "hours"])
+    frame = pd.DataFrame(
+        EVENT_ROWS, columns=["account_id", "user_id", "event", "hours"]
+    )
     frame["ts"] = [at(hours) for hours in frame.pop("hours")]
     frame["_seq"] = range(1, len(frame) + 1)
     return frame
@@ -51,7 +53,13 @@ def event_frame() -> pd.DataFrame:
 def account_frame() -> pd.DataFrame:
     frame = pd.DataFrame(
         ACCOUNT_ROWS,
-        columns=["account_id", "start_at", "churn_at", "m_first_days", "m_first_status"],
+        columns=[
+            "account_id",
+            "start_at",
+            "churn_at",
+            "m_first_days",
+            "m_first_status",
+        ],
     )
     frame["churn_at"] = pd.to_datetime(frame["churn_at"])
     frame["end_at"] = pd.Timestamp(END)
@@ -115,7 +123,12 @@ def test_funnel_same_on_spark(spark_con, duckdb_con, order):
 @pytest.mark.parametrize("period", ["day", "week"])
 def test_cohorts_same_on_spark(spark_con, duckdb_con, anchor, period):
     spec = parse_cohorts(
-        {"period": period, "periods": 10, "anchor": anchor, "activity": ["s1", "s2", "s3"]},
+        {
+            "period": period,
+            "periods": 10,
+            "anchor": anchor,
+            "activity": ["s1", "s2", "s3"],
+        },
         "cohorts",
     )
     results = []
@@ -131,12 +144,16 @@ def test_cohorts_same_on_spark(spark_con, duckdb_con, anchor, period):
 
 
 def test_monthly_cohorts_same_on_spark(spark_con, duckdb_con):
-    spec = parse_cohorts({"period": "month", "periods": 3, "anchor": "start"}, "cohorts")
+    spec = parse_cohorts(
+        {"period": "month", "periods": 3, "anchor": "start"}, "cohorts"
+    )
     results = []
     for con in (duckdb_con, spark_con):
         events, accounts = tables(con)
         results.append(
-            compute_cohorts(events, accounts, spec, observation_end=dt.datetime(2024, 5, 1))
+            compute_cohorts(
+                events, accounts, spec, observation_end=dt.datetime(2024, 5, 1)
+            )
         )
 
     pd.testing.assert_frame_equal(results[0].active, results[1].active)

@@ -7,9 +7,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from funnel_helpers import BASE, at
 from lifelines import KaplanMeierFitter
 
-from funnel_helpers import BASE, at
 from jalon.funnels import compute_funnel, parse_funnel
 
 SEED = 20240101
@@ -108,7 +108,9 @@ def test_segments_and_left_out_events(store):
             [("a", 0, "pro"), ("b", 0, "pro"), ("c", 0, "free"), ("d", 0.5, "free")]
         )
     )
-    result = compute_funnel(events, funnel(["s1", "s2"]), accounts=accounts, segments=["plan"])
+    result = compute_funnel(
+        events, funnel(["s1", "s2"]), accounts=accounts, segments=["plan"]
+    )
     segments = result.by_segment
 
     assert result.n_persons == 3

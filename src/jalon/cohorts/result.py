@@ -13,9 +13,9 @@ CAVEAT_NOT_OBSERVABLE = N_(
     "Some periods have not ended yet for every account of their cohort: they "
     "are shown as not yet observable, not as zero."
 )
-CAVEAT_OR_LATER_LOWER_BOUND = N_(
-    "Retention in a period or later counts activity up to the observation "
-    "end, so later activity can still raise it."
+CAVEAT_FEW_AT_RISK = N_(
+    "For some cohorts fewer than 10 accounts were still observed at the "
+    "median time to value, so its confidence interval is wide."
 )
 
 
@@ -37,6 +37,8 @@ class CohortResult:
         Accounts per cohort (pandas Series indexed by cohort).
     retention, retention_or_later
         Share of the cohort active in period k, and in period k or later.
+        The second counts activity up to the observation end, so later
+        activity can still raise it.
     active, active_or_later
         The matching account counts (integers, also in unobservable cells).
     churn, churn_hazard

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from collections.abc import Sequence
 
 import ibis.expr.types as ir
@@ -27,12 +28,13 @@ from jalon.cohorts.matrix import (
 )
 from jalon.cohorts.periods import naive_utc
 from jalon.cohorts.result import (
+    CAVEAT_FEW_AT_RISK,
     CAVEAT_NOT_OBSERVABLE,
-    CAVEAT_OR_LATER_LOWER_BOUND,
     CohortResult,
 )
 from jalon.cohorts.spec import CohortSpec
 from jalon.cohorts.ttv import median_ttv_by_cohort
+from jalon.errors import FewAtRiskWarning
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +95,10 @@ def compute_cohorts(
     caveats = []
     if not mask.to_numpy().all():
         caveats.append(CAVEAT_NOT_OBSERVABLE)
-    caveats.append(CAVEAT_OR_LATER_LOWER_BOUND)
+    median_ttv = median_ttv_by_cohort(accounts, spec, milestones)
+    if median_ttv.few_at_risk.any():
+        caveats.append(CAVEAT_FEW_AT_RISK)
+        warnings.warn(FewAtRiskWarning(CAVEAT_FEW_AT_RISK), stacklevel=2)
     return CohortResult(
         period=spec.period,
         anchor=spec.anchor,
@@ -111,7 +116,7 @@ def compute_cohorts(
         at_risk=at_risk,
         observable=mask,
         churn_spike=churn_spikes(hazard, churned, at_risk),
-        median_ttv=median_ttv_by_cohort(accounts, spec, milestones),
+        median_ttv=median_ttv,
         n_accounts=int(sizes.n_accounts.sum()),
         excluded_events=excluded,
         caveats=tuple(caveats),

@@ -20,6 +20,9 @@ from jalon.cohorts.spec import CohortSpec
 logger = logging.getLogger(__name__)
 
 MEDIAN = 0.5
+#: Below this many accounts still observed at the median, its interval is
+#: wide and the result gets a caveat (as in jalon.survival).
+MIN_AT_RISK = 10
 COHORT_LABEL = "_cohort_label"
 COUNTS = ["n_event", "n_competing", "n_censored"]
 TTV_COLUMNS = [
@@ -32,6 +35,7 @@ TTV_COLUMNS = [
     "median_days",
     "median_lower",
     "median_upper",
+    "few_at_risk",
 ]
 
 
@@ -54,7 +58,8 @@ def median_ttv_by_cohort(
     pandas.DataFrame
         Columns :data:`TTV_COLUMNS`. ``median_days`` and its 95% limits are
         NaN when the Kaplan-Meier curve does not reach one half (or the limit
-        curve does not).
+        curve does not). ``few_at_risk`` is true when fewer than
+        :data:`MIN_AT_RISK` accounts were still observed at the median.
     """
     from jalon.survival import KaplanMeier, life_table_expr
 
@@ -68,7 +73,8 @@ def median_ttv_by_cohort(
         table = table.astype({name: "int64" for name in COUNTS})
         for group, part in table.groupby("group", sort=True):
             part = part.sort_values("time", ignore_index=True)
-            median = KaplanMeier().fit(part).percentile(MEDIAN)
+            fitted = KaplanMeier().fit(part)
+            median = fitted.percentile(MEDIAN)
             rows.append(
                 {
                     "milestone": milestone,
@@ -80,6 +86,8 @@ def median_ttv_by_cohort(
                     "median_days": _nan(median.days),
                     "median_lower": _nan(median.lower),
                     "median_upper": _nan(median.upper),
+                    "few_at_risk": median.days is not None
+                    and fitted.at_risk(median.days) < MIN_AT_RISK,
                 }
             )
     frame = pd.DataFrame(rows, columns=TTV_COLUMNS)

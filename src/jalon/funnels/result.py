@@ -17,6 +17,10 @@ CAVEAT_PERCENTILE_NOT_REACHED = N_(
     "For some steps too few people converted to estimate the median or the "
     "90th percentile of the time from the previous step."
 )
+CAVEAT_FEW_AT_RISK = N_(
+    "For some steps fewer than 10 people were still waiting to convert at a "
+    "reported time, so its confidence interval is wide."
+)
 CAVEAT_EXCLUDED = N_(
     "Some people were left out because an exclusion event occurred during "
     "their attempt."

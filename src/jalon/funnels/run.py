@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from collections.abc import Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from jalon.errors import N_, AnalysisError
+from jalon.errors import N_, AnalysisError, FewAtRiskWarning
 from jalon.funnels.paths import (
     Predicate,
     flag_events,
@@ -24,6 +25,7 @@ from jalon.funnels.paths import (
 )
 from jalon.funnels.result import (
     CAVEAT_EXCLUDED,
+    CAVEAT_FEW_AT_RISK,
     CAVEAT_PERCENTILE_NOT_REACHED,
     CAVEAT_STILL_IN_WINDOW,
     FunnelResult,
@@ -259,6 +261,9 @@ def _caveats(
     later = both[(both.step > 1) & (both.n_timed > 0)]
     if later.median_days.isna().any() or later.p90_days.isna().any():
         caveats.append(CAVEAT_PERCENTILE_NOT_REACHED)
+    if both.few_at_risk.any():
+        caveats.append(CAVEAT_FEW_AT_RISK)
+        warnings.warn(FewAtRiskWarning(CAVEAT_FEW_AT_RISK), stacklevel=3)
     if n_excluded:
         caveats.append(CAVEAT_EXCLUDED)
     return tuple(caveats)

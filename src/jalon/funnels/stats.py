@@ -20,7 +20,8 @@ For step k of a group of persons (everyone, or one segment value):
   events, and persons still in the window are censored at the observation
   end. Persons whose window closed without step k are left out. The estimate
   therefore describes how long converting persons take, not how likely they
-  are to convert.
+  are to convert. ``few_at_risk`` marks a step where fewer than
+  :data:`MIN_AT_RISK` persons were still waiting at a reported percentile.
 
 Friction points: the step with the largest drop-off and the step with the
 largest median time from the previous step (ties go to the earlier step).
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -41,6 +43,9 @@ logger = logging.getLogger(__name__)
 SECONDS_PER_DAY = 86400.0
 MEDIAN = 0.5
 P90 = 0.9
+#: Below this many persons still waiting at a reported percentile, its
+#: interval is wide and the result gets a caveat (as in jalon.survival).
+MIN_AT_RISK = 10
 OVERALL = "all"
 
 STEP_COLUMNS = [
@@ -64,6 +69,7 @@ STEP_COLUMNS = [
     "p90_days",
     "p90_lower",
     "p90_upper",
+    "few_at_risk",
     "largest_drop_off",
     "slowest",
 ]
@@ -135,6 +141,7 @@ def _first_step_fields(n_first: int) -> dict:
         "p90_days": math.nan,
         "p90_lower": math.nan,
         "p90_upper": math.nan,
+        "few_at_risk": False,
     }
 
 
@@ -169,14 +176,14 @@ def _time_fields(persons: pd.DataFrame, index: int, end_epoch: float) -> dict:
     events = np.concatenate(
         [np.ones(len(done), "int64"), np.zeros(len(pending), "int64")]
     )
-    fields = {"n_timed": len(done), "n_censored": len(pending)}
-    for label, quantile in (("median", MEDIAN), ("p90", P90)):
-        days, lower, upper = time_percentile(
-            durations.to_numpy("float64"), events, quantile
-        )
-        fields[f"{label}_days"] = days
-        fields[f"{label}_lower"] = lower
-        fields[f"{label}_upper"] = upper
+    fields = {"n_timed": len(done), "n_censored": len(pending), "few_at_risk": False}
+    estimates = time_percentiles(durations.to_numpy("float64"), events, (MEDIAN, P90))
+    for label, estimate in zip(("median", "p90"), estimates, strict=True):
+        fields[f"{label}_days"] = estimate.days
+        fields[f"{label}_lower"] = estimate.lower
+        fields[f"{label}_upper"] = estimate.upper
+        if estimate.at_risk < MIN_AT_RISK and not math.isnan(estimate.days):
+            fields["few_at_risk"] = True
     return fields
 
 
@@ -203,22 +210,44 @@ def life_table(
     )
 
 
-def time_percentile(
-    durations: np.ndarray, events: np.ndarray, quantile: float
-) -> tuple[float, float, float]:
-    """Return the time (days) by which ``quantile`` of persons converted, with 95% limits.
+@dataclass(frozen=True)
+class TimeEstimate:
+    """A percentile of the time to convert, in days, with its 95% limits.
+
+    Values are NaN where undefined; ``at_risk`` is the number of persons
+    still waiting to convert at ``days`` (0 when ``days`` is NaN).
+    """
+
+    days: float
+    lower: float
+    upper: float
+    at_risk: int
+
+
+def time_percentiles(
+    durations: np.ndarray, events: np.ndarray, quantiles: tuple[float, ...]
+) -> list[TimeEstimate]:
+    """Return the times (days) by which each share ``q`` of persons converted.
 
     Kaplan-Meier with censoring: the time where the survival curve first falls
-    to ``1 - quantile`` or below. NaN when there are no events or the curve
-    never falls that low.
+    to ``1 - q`` or below. NaN when there are no events or the curve never
+    falls that low.
     """
     if len(durations) == 0 or events.sum() == 0:
-        return math.nan, math.nan, math.nan
+        return [TimeEstimate(math.nan, math.nan, math.nan, 0) for _ in quantiles]
     from jalon.survival import KaplanMeier
 
     fitted = KaplanMeier().fit(life_table(durations, events))
-    result = fitted.percentile(quantile)
-    return _nan(result.days), _nan(result.lower), _nan(result.upper)
+    estimates = []
+    for quantile in quantiles:
+        result = fitted.percentile(quantile)
+        at_risk = 0 if result.days is None else fitted.at_risk(result.days)
+        estimates.append(
+            TimeEstimate(
+                _nan(result.days), _nan(result.lower), _nan(result.upper), at_risk
+            )
+        )
+    return estimates
 
 
 def _flag_friction(table: pd.DataFrame) -> pd.DataFrame:
