@@ -99,7 +99,7 @@ def step_table(
     """Return the step rows of one group of persons (see module docstring).
 
     ``persons`` has ``furthest``, ``open`` and ``t1`` ... ``tn`` (epoch
-    seconds) and holds only persons who are not excluded.
+    seconds) and contains only persons who are not excluded.
     """
     rows = []
     reached = [
