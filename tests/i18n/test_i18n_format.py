@@ -162,17 +162,9 @@ def test_translations_english_plural_zero():
 
 
 def test_render_error_formats_params_in_french():
-    error = ConfigError(
-        "config.test",
-        "{accounts} accounts included ({excluded} excluded), {events} events used.",
-        accounts=1234,
-        excluded=5,
-        events=6,
-    )
+    error = ConfigError("config.test", "Reached by day {days}", days=1234)
 
-    assert render_error(error, "fr") == (
-        f"1{NARROW_NBSP}234 comptes inclus (5 exclus), 6 événements utilisés."
-    )
+    assert render_error(error, "fr") == f"Atteint à J+1{NARROW_NBSP}234"
 
 
 def test_render_error_keeps_other_exceptions():

@@ -149,9 +149,12 @@ def window_text(window: Any, text: Text) -> str:
 def _population_text(population: Any, text: Text) -> str:
     fmt = text.fmt
     excluded = sum(population.excluded_accounts.values())
-    return text._(
-        "{accounts} accounts included ({excluded} excluded), {events} events used."
-    ).format(
+    template = text.ngettext(
+        "{accounts} account included ({excluded} excluded), {events} events used.",
+        "{accounts} accounts included ({excluded} excluded), {events} events used.",
+        population.n_accounts,
+    )
+    return template.format(
         accounts=fmt.integer(population.n_accounts),
         excluded=fmt.integer(excluded),
         events=fmt.integer(population.n_events_used),
