@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from jalon.errors import N_
 from jalon.survival._curves import DEFAULT_ALPHA, LEVEL_TOLERANCE
 from jalon.survival.kaplan_meier import KaplanMeier
 from jalon.survival.lifetable import TimeCounts, single_group
@@ -34,9 +33,10 @@ MAX_VALUES_PER_BLOCK = 2_000_000
 #: machine, 50,000 cells, 200 replicates).
 ACCOUNTS_PER_CELL_FOR_MULTINOMIAL = 4
 
-REASON_A_NOT_REACHED = N_("percentile_not_reached_a")
-REASON_B_NOT_REACHED = N_("percentile_not_reached_b")
-REASON_B_ZERO_DAYS = N_("percentile_zero_days_b")
+#: Codes of ``RatioResult.reason``.
+REASON_A_NOT_REACHED = "percentile_not_reached_a"
+REASON_B_NOT_REACHED = "percentile_not_reached_b"
+REASON_B_ZERO_DAYS = "percentile_zero_days_b"
 
 
 @dataclass(frozen=True)

@@ -121,9 +121,9 @@ def _reject_invalid_rows(raw: pd.DataFrame, days: str, status: str) -> None:
         raise AnalysisError(
             "survival.invalid_status",
             N_(
-                "Column {column} contains the status {value} on {rows} account(s); "
-                "expected 0 (censored), 1 (reached), 2 (churned first) or empty "
-                "(excluded). Fix the per-account table."
+                "Column {column} contains the invalid status {value} on {rows} "
+                "account(s). Expected 0 (censored), 1 (reached), 2 (churned first) "
+                "or empty (excluded). Fix the per-account table."
             ),
             column=status,
             value=int(invalid["invalid_example"].min()),
@@ -136,8 +136,9 @@ def _reject_invalid_rows(raw: pd.DataFrame, days: str, status: str) -> None:
         raise AnalysisError(
             "survival.missing_days",
             N_(
-                "Column {column} is empty on {rows} account(s) that have a status; "
-                "every included account needs its days to the outcome."
+                "Column {column} is missing on {rows} account(s) that have a "
+                "status. Every included account needs its number of days to the "
+                "outcome."
             ),
             column=days,
             rows=int(raw.loc[missing, list(COUNT_COLUMNS)].sum(axis=1).sum()),
@@ -148,8 +149,8 @@ def _reject_invalid_rows(raw: pd.DataFrame, days: str, status: str) -> None:
         raise AnalysisError(
             "survival.negative_days",
             N_(
-                "Column {column} contains the negative duration {value} days; an "
-                "outcome cannot come before the start. Check the start column."
+                "Column {column} contains the negative duration {value} days, but "
+                "an outcome cannot come before the start. Check the start column."
             ),
             column=days,
             value=float(raw.loc[negative, "time"].min()),
@@ -246,7 +247,7 @@ def _validate_life_table(table: pd.DataFrame) -> None:
         raise AnalysisError(
             "survival.missing_column",
             N_(
-                "The life table has no column {column}; expected the columns "
+                "The life table has no column {column}. Expected the columns "
                 "{expected}. Build it with jalon.survival.life_table."
             ),
             column=missing[0],
@@ -259,8 +260,8 @@ def _validate_life_table(table: pd.DataFrame) -> None:
         raise AnalysisError(
             "survival.invalid_time",
             N_(
-                "The life table contains the time {value}; times must be finite "
-                "numbers of days, zero or more."
+                "The life table contains the invalid time {value}. Times must be "
+                "finite numbers of days, zero or more."
             ),
             value=str(table["time"].to_numpy()[bad_time.argmax()]),
         )
@@ -272,8 +273,8 @@ def _validate_life_table(table: pd.DataFrame) -> None:
             raise AnalysisError(
                 "survival.invalid_count",
                 N_(
-                    "The life table column {column} contains {value}; counts must be "
-                    "whole numbers, zero or more."
+                    "The life table column {column} contains the invalid count "
+                    "{value}. Counts must be whole numbers, zero or more."
                 ),
                 column=name,
                 value=str(table[name].to_numpy()[bad.argmax()]),

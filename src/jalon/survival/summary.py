@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from jalon.errors import N_, FewAtRiskWarning
+from jalon.errors import FewAtRiskWarning
 from jalon.survival._curves import DEFAULT_ALPHA
 from jalon.survival.aalen_johansen import AalenJohansen
 from jalon.survival.kaplan_meier import KaplanMeier
@@ -30,13 +30,13 @@ MEDIAN_Q = 0.5
 DEFAULT_HORIZONS_DAYS = (1, 7, 30)
 DEFAULT_QUANTILES = (0.5, 0.75, 0.9)
 
-#: Caveat codes, translated by the presentation layers.
-CAVEAT_FEW_AT_RISK = N_("few_at_risk")
-CAVEAT_MEDIAN_NOT_REACHED = N_("median_not_reached")
-CAVEAT_PERCENTILE_NOT_REACHED = N_("percentile_not_reached")
-CAVEAT_NONE_REACHED = N_("none_reached")
-CAVEAT_HORIZON_BEYOND_FOLLOW_UP = N_("horizon_beyond_follow_up")
-CAVEAT_CHURN_AS_CENSORING = N_("churn_as_censoring")
+#: Caveat codes. Presentation turns them into text with jalon.i18n.labels.
+CAVEAT_FEW_AT_RISK = "few_at_risk"
+CAVEAT_MEDIAN_NOT_REACHED = "median_not_reached"
+CAVEAT_PERCENTILE_NOT_REACHED = "percentile_not_reached"
+CAVEAT_NONE_REACHED = "none_reached"
+CAVEAT_HORIZON_BEYOND_FOLLOW_UP = "horizon_beyond_follow_up"
+CAVEAT_CHURN_AS_CENSORING = "churn_as_censoring"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
