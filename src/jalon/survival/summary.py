@@ -1,7 +1,7 @@
 """Summary of time to one milestone: shares by horizon, percentiles, curves.
 
-The report, the CLI and the dashboard format a :class:`MilestoneSummary`;
-they never recompute its figures.
+The report, the CLI and the dashboard format a :class:`MilestoneSummary`
+instead of recomputing its figures.
 """
 
 from __future__ import annotations
