@@ -81,8 +81,8 @@ def life_table_expr(
     ibis.Table
         Columns ``group``, ``time``, ``n_event``, ``n_competing``,
         ``n_censored``, one row per (group, time), unordered. It uses only
-        ``select``, ``filter``, ``group_by`` and ``aggregate``, so it compiles
-        on every Ibis backend.
+        ``select``, ``filter``, ``group_by`` and ``aggregate`` with
+        conditional counts, and the tests run it on DuckDB and Spark.
 
     Examples
     --------
