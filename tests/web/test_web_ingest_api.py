@@ -409,3 +409,25 @@ def test_openapi_lists_ingest_endpoints(live_server):
         "/v1/group",
     }
     assert "BatchRequest" in schema["components"]["schemas"]
+
+
+def _references(node) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in _references(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _references(value)]
+    return []
+
+
+def test_openapi_references_resolve(live_server):
+    schema = httpx.get(f"{live_server.url}/openapi.json").json()
+    components = schema["components"]["schemas"]
+
+    unresolved = sorted(
+        {ref for ref in _references(schema) if ref.split("/")[-1] not in components}
+    )
+
+    assert unresolved == []
+    body = schema["paths"]["/v1/batch"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/BatchRequest"}

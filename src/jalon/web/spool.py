@@ -14,6 +14,11 @@ keeps requests apart, so a batch is stored whole or not at all.
 
 Rows are never deleted: the drain (:mod:`jalon.web.drain`) remembers the
 last ``rowid`` it moved into the DuckDB store in ``drain_state``.
+
+NOTE: the spool therefore grows with every message (187 bytes per track
+call with two short properties, ids and indexes included, measured on
+20,000 events); deduplication by ``messageId`` relies on the old rows, and
+no pruning exists yet.
 """
 
 from __future__ import annotations
