@@ -193,47 +193,57 @@ def _bill_account(company: Company, account, rates: dict) -> None:
         _line(company, account, currency, start, None, None, ONBOARDING_FEE_MINOR, "one_off")
 
 
-def _subscription(company, account, currency, start, churn, annual, suffix) -> dt.date | None:
-    """Bill one subscription from ``start`` until churn or the observation end;
-    return its end (exclusive) when it ended."""
-    rng = company.rng
-    interval = 12 if annual else 1
-    seats = int(account.seats)
-    price = SEAT_PRICE_MINOR[currency][account.plan]
-    sub_id = f"{account.account_id}-{suffix}"
+@dataclass(frozen=True)
+class Traits:
+    """Random traits of one subscription, drawn once before billing it."""
+
+    discounted: bool
+    coupon: bool
+    change_at: int | None
+    pause_at: int | None
+    fails: bool
+
+
+def _draw_traits(rng: np.random.Generator, churn: dt.date | None, annual: bool) -> Traits:
     discounted = rng.random() < SHARES["discount"]
     coupon = rng.random() < SHARES["big_coupon"]
     change_at = int(rng.integers(2, 10)) if not annual and rng.random() < SHARES["seat_change"] else None
     pause_at = int(rng.integers(3, 9)) if not annual and rng.random() < SHARES["pause"] else None
     fails = churn is not None and not annual and rng.random() < SHARES["failed_renewal"]
+    return Traits(discounted, coupon, change_at, pause_at, fails)
+
+
+def _subscription(company, account, currency, start, churn, annual, suffix) -> dt.date | None:
+    """Bill one subscription from ``start`` until churn or the observation end.
+
+    Returns the end of its last billed period (exclusive) when it churned.
+    """
+    interval = 12 if annual else 1
+    seats = int(account.seats)
+    price = SEAT_PRICE_MINOR[currency][account.plan]
+    sub_id = f"{account.account_id}-{suffix}"
+    traits = _draw_traits(company.rng, churn, annual)
     pause = None
+
     k, period_start = 0, start
     while period_start <= company.as_of and (churn is None or period_start <= churn):
-        if pause_at is not None and k == pause_at:
+        # A pause skips two months of billing.
+        if traits.pause_at is not None and k == traits.pause_at:
             pause = (period_start, add_months(period_start, 2))
-            period_start = pause[1]
-            k += 1
+            period_start, k = pause[1], k + 1
             continue
         period_end = add_months(period_start, interval)
         last = churn is not None and period_end > churn
         amount = price * seats * (ANNUAL_MONTHS_BILLED if annual else 1)
-        discount = round_fraction(amount * INTRO_DISCOUNT) if discounted and k < INTRO_DISCOUNT_MONTHS else 0
-        status = "uncollectible" if fails and last else "paid"
-        invoice = _line(company, account, currency, period_start, period_start, period_end,
-                        amount - discount, "subscription", seats, sub_id, status, discount)  # fmt: skip
-        cutoff = period_start + dt.timedelta(days=DELINQUENT_DAYS) if status != "paid" else None
-        company.spans.append(Span(account.account_id, period_start, period_end, amount - discount,
-                                  currency, period_start, cutoff))  # fmt: skip
-        if coupon and k == 0:
-            _line(company, account, currency, period_start, period_start, period_end,
-                  -BIG_COUPON_MINOR, "discount", seats, sub_id, invoice_id=invoice)  # fmt: skip
-            company.spans.append(Span(account.account_id, period_start, period_end,
-                                      -BIG_COUPON_MINOR, currency, period_start))  # fmt: skip
-        if rng.random() < SHARES["credit_note"] and not last:
-            _credit_note(company, account, currency, period_start, amount - discount, invoice)
-        if change_at is not None and k == change_at and not last:
+        invoice, net = _bill_period(company, account, currency, (period_start, period_end), amount,
+                                    seats, sub_id, k, traits, last)  # fmt: skip
+
+        if company.rng.random() < SHARES["credit_note"] and not last:
+            _credit_note(company, account, currency, (period_start, period_end), net, invoice)
+        if traits.change_at is not None and k == traits.change_at and not last:
             seats = _change_seats(company, account, currency, period_start, period_end, seats, price, sub_id)
         period_start, k = period_end, k + 1
+
     ended = period_start if churn is not None else None
     company.subscriptions.append({
         "subscription_id": sub_id, "account_id": account.account_id, "plan": account.plan,
@@ -246,6 +256,32 @@ def _subscription(company, account, currency, start, churn, annual, suffix) -> d
         "pause_end": pause[1].isoformat() if pause else "",
     })  # fmt: skip
     return ended
+
+
+def _bill_period(company, account, currency, period, amount, seats, sub_id, k, traits,
+                 last) -> tuple[str, int]:  # fmt: skip
+    """Write the invoice of one billing period and record its charges.
+
+    Returns the invoice id and the subscription line's amount after discount.
+    """
+    period_start, period_end = period
+    discount = 0
+    if traits.discounted and k < INTRO_DISCOUNT_MONTHS:
+        discount = round_fraction(amount * INTRO_DISCOUNT)
+    status = "uncollectible" if traits.fails and last else "paid"
+    invoice = _line(company, account, currency, period_start, period_start, period_end,
+                    amount - discount, "subscription", seats, sub_id, status, discount)  # fmt: skip
+    cutoff = period_start + dt.timedelta(days=DELINQUENT_DAYS) if status != "paid" else None
+    company.spans.append(Span(account.account_id, period_start, period_end, amount - discount,
+                              currency, period_start, cutoff))  # fmt: skip
+
+    # A coupon larger than the first invoice, on the same invoice.
+    if traits.coupon and k == 0:
+        _line(company, account, currency, period_start, period_start, period_end,
+              -BIG_COUPON_MINOR, "discount", seats, sub_id, invoice_id=invoice)  # fmt: skip
+        company.spans.append(Span(account.account_id, period_start, period_end,
+                                  -BIG_COUPON_MINOR, currency, period_start))  # fmt: skip
+    return invoice, amount - discount
 
 
 def _change_seats(company, account, currency, period_start, period_end, seats, price, sub_id) -> int:
@@ -265,13 +301,12 @@ def _change_seats(company, account, currency, period_start, period_end, seats, p
     return seats + change
 
 
-def _credit_note(company, account, currency, day, amount, invoice) -> None:
+def _credit_note(company, account, currency, period, amount, invoice) -> None:
+    """Refund half of ``amount``, over the service period of the credited invoice."""
     credit = -round_fraction(Fraction(amount, 2))
-    issued = min(day + dt.timedelta(days=CREDIT_NOTE_DELAY_DAYS), company.as_of)
+    issued = min(period[0] + dt.timedelta(days=CREDIT_NOTE_DELAY_DAYS), company.as_of)
     _line(company, account, currency, issued, None, None, credit, "credit_note", credit_of=invoice)
-    # Half the invoice is refunded, over the period of the invoice it credits.
-    charge = company.spans[-1]
-    company.spans.append(Span(charge.account_id, charge.start, charge.end, credit, currency, issued))
+    company.spans.append(Span(account.account_id, period[0], period[1], credit, currency, issued))
 
 
 def _line(company, account, currency, invoice_date, start, end, amount, kind, quantity=1,

@@ -4,7 +4,8 @@ amounts that differ from the plan price.
 Each finding is one row of a single table with the check code, the account,
 the lines or subscription involved, the period and the base-currency amount
 at stake. Omissions and invoices after cancellation need a subscriptions
-table; without one they are skipped and the result says so.
+table. Without one they are skipped, and the result carries the caveat
+``revenue.no_subscriptions``.
 """
 
 from __future__ import annotations

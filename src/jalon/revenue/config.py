@@ -62,7 +62,7 @@ class Scenario:
 
 @dataclass(frozen=True)
 class ForecastSpec:
-    """Where a forecast starts, how far it runs and its three scenarios."""
+    """Start month, horizon in months and the three scenarios of a forecast."""
 
     from_month: dt.date | None = None
     horizon_months: int = DEFAULT_HORIZON_MONTHS

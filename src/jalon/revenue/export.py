@@ -120,8 +120,8 @@ def summary_rows(result: RevenueResult, _) -> list[list[object]]:
     ]  # fmt: skip
     for key, label in RULE_LABELS.items():
         value = result.rules.get(key)
-        shown = _(RULE_VALUE_LABELS[value]) if _hashable(value) and value in RULE_VALUE_LABELS else value
-        rows.append([_(label), float(shown) if isinstance(shown, Decimal) else shown])
+        display = _(RULE_VALUE_LABELS[value]) if _hashable(value) and value in RULE_VALUE_LABELS else value
+        rows.append([_(label), float(display) if isinstance(display, Decimal) else display])
     for reason, count in result.excluded.items():
         rows.append([_(EXCLUSION_LABELS.get(reason, reason)), count])
     rows += [[_("Formulas")], [_(result.formulas.get("ltv", ""))], [_(result.formulas.get("cac", ""))],

@@ -3,11 +3,12 @@
 Forecast rule, from the MRR of the start month, each month:
 ``MRR(t) = MRR(t-1) x (1 - churn_rate + expansion_rate) + new_mrr``,
 rounded to minor units. Assumptions not set in ``[revenue.forecast]`` come
-from the trailing window before the start month: new MRR is the monthly
-average of new and reactivation MRR, churn rate is churned plus contraction
-MRR over the MRR at the start of each month, expansion rate likewise. The
-optimistic and pessimistic defaults move each trailing value by
-``SCENARIO_SPREAD`` in the favourable or unfavourable direction.
+from the trailing window up to the start month. New MRR is the monthly
+average of new and reactivation MRR. The churn rate is churned plus
+contraction MRR over the MRR at the start of each month, and the expansion
+rate is expansion MRR over the same base. The optimistic and pessimistic
+defaults move each trailing value by ``SCENARIO_SPREAD`` in the favourable
+or unfavourable direction.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Read the generic billing layout: one row per invoice line, CSV or Excel.
 
-The result is the canonical line table (see ``LINE_COLUMNS``): amounts in
-integer minor units of the line's currency, excluding tax and after discount;
-service periods as ``[period_start, period_end)`` with an exclusive end.
-Rejected rows are returned as InputError objects, never dropped silently.
+The result is the canonical line table (see ``LINE_COLUMNS``). Its amounts
+are integer minor units of the line's currency, excluding tax and after
+discount. Its service periods are ``[period_start, period_end)``, with an
+exclusive end. Rejected rows are returned as InputError objects.
 """
 
 from __future__ import annotations

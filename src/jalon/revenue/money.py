@@ -1,9 +1,9 @@
 """Exact money and calendar arithmetic shared by the revenue modules.
 
 Amounts travel as ``int`` minor units (cents) of their currency so that sums
-are exact; a ``Decimal`` appears only inside one computation and is rounded
-half-even back to minor units. Months are the ``datetime.date`` of their
-first day.
+are exact. A ``Decimal`` or ``Fraction`` appears only inside one computation,
+which rounds half-even back to minor units. Months are the ``datetime.date``
+of their first day.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ def month_index(month: dt.date) -> int:
 def term_months(start: dt.date, end_exclusive: dt.date) -> Fraction:
     """Return the length of a service period in calendar months, exactly.
 
-    Whole months are counted from ``start`` on the same day of the month; the
-    remaining days count as a share of the month that follows them, so
+    Whole months are counted from ``start`` on the same day of the month. The
+    remaining days count as a share of the month that follows them. So
     1 January to 1 February is 1, 15 January to 1 February is 17/31, and
     1 January 2024 to 1 January 2026 is 24.
 

@@ -7,8 +7,8 @@ Rules (documented for users in ``docs/en/revenue.md``):
   metered lines never count.
 * A line's monthly rate is its base-currency amount divided by the length of
   its service period in calendar months (``money.term_months``), rounded to
-  minor units. An annual line of 1 200 is 100 a month; a proration line of
-  the new plan over 17 of 31 days is the new plan's full monthly rate.
+  minor units. An annual line of 1 200 is 100 a month. A proration line of
+  the new plan over 17 of 31 days gives the new plan's full monthly rate.
 * An account's MRR for month M is the sum of the rates of its lines active on
   the snapshot day, the last day of M (or ``as_of`` in the last month),
   floored at zero so that a discount larger than the price gives zero.

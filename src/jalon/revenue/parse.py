@@ -1,8 +1,9 @@
 """Cell parsers for billing files: headers, amounts, dates, statuses.
 
-Each parser returns the typed value or raises :class:`CellError` carrying the
-code and English message (with the fix) of the rejection; the readers turn it
-into an :class:`jalon.errors.InputError` that names file, row and column.
+Each parser returns the typed value or raises :class:`CellError`, which
+carries the code and the English message (with the fix) of the rejection.
+The readers turn it into an :class:`jalon.errors.InputError` that names
+file, row and column.
 """
 
 from __future__ import annotations

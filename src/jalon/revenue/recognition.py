@@ -6,9 +6,9 @@ the parts add up to the line exactly. A line without a service period is
 recognised on its invoice date. Void lines are left out; unpaid lines are
 recognised (collection is a separate question).
 
-At each month end: deferred revenue (PCA) is the part of lines invoiced on
-or before that day not yet recognised; accrued revenue (FAE) is the part
-already recognised of lines invoiced later. Cumulative invoiced minus
+At each month end, deferred revenue (PCA) is the part of lines invoiced on
+or before that day that is not yet recognised. Accrued revenue (FAE) is the
+part already recognised of lines invoiced later. Cumulative invoiced minus
 cumulative recognised equals PCA minus FAE.
 """
 

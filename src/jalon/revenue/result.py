@@ -215,7 +215,7 @@ def _caveats(data: BillingData, spec: RevenueSpec, floored: int, months, synthet
         "revenue.discount_floored": floored > 0,
         "revenue.short_history": len(months) <= 12,
     }
-    for code, holds in conditions.items():
-        if holds:
+    for code, applies in conditions.items():
+        if applies:
             found.append(code)
     return tuple(found)

@@ -178,6 +178,8 @@ def _invoice_line(reader: RowReader, spec: RevenueSpec, subscriptions: dict) -> 
         net = reader.get("total", money) - tax
     else:
         net = reader.get("subtotal", money, ...) - reader.get("discount", money, Decimal(0))
+
+    # The service period is one interval of the subscription from the invoice date.
     invoice_date: dt.date = reader.get("invoice_date", parse_date, ...)
     subscription_id = reader.text("subscription_id", None)
     subscription = subscriptions.get(subscription_id) if subscription_id else None
@@ -189,6 +191,7 @@ def _invoice_line(reader: RowReader, spec: RevenueSpec, subscriptions: dict) -> 
     if subscription is not None:
         start = invoice_date
         end = add_months(invoice_date, int(subscription["interval_months"]))
+
     invoice_id = reader.text("invoice_id")
     return {
         "file": str(reader.path), "row": reader.row, "line_id": f"{invoice_id}#1",
