@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from jalon.demo.observed import funnel_reached, monthly_cohorts
+from jalon.demo.observed import behaviour_scores, funnel_reached, monthly_cohorts
 
 DAY = 86_400
 STEPS = ("signed_up", "project_created", "report_shared")
@@ -98,3 +98,35 @@ def test_monthly_cohorts_by_calendar_month() -> None:
         "2025-01": {"accounts": 2, "active": [1, 1, 1], "churned": [0, 0, 1]},
         "2025-03": {"accounts": 1, "active": [0, 0, 0], "churned": [1, 0, 0]},
     }
+
+
+def test_behaviour_scores_by_hand() -> None:
+    # Four accounts signed up on 2025-01-01, observed far beyond 10 days.
+    # a, b invite on day 1 and stay; c invites on day 5 (outside the 3-day
+    # window) and churns on day 6; d never invites and churns on day 8.
+    # "invite >= 1 in 3 days" vs retained: did = [1, 1, 0, 0], retained =
+    # [1, 1, 0, 0], so phi = 1, reach = 0.5, precision = 1, lift = 1 / 0.5.
+    start = _epoch("2025-01-01 00:00:00")
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d"],
+            "signup_at": pd.to_datetime(["2025-01-01"] * 4, utc=True),
+        }
+    )
+    events = _events(
+        [
+            ("a", "invite", start + DAY),
+            ("b", "invite", start + DAY),
+            ("c", "invite", start + 5 * DAY),
+            ("c", "quit", start + 6 * DAY),
+            ("d", "quit", start + 8 * DAY),
+        ]
+    )
+    scores = behaviour_scores(
+        events, accounts, window_days=3, horizon_days=10, churn_event="quit"
+    )
+    assert [(s["event"], s["min_count"]) for s in scores] == [("invite", 1)]
+    assert scores[0]["phi"] == 1.0
+    assert scores[0]["reach"] == 0.5
+    assert scores[0]["precision"] == 1.0
+    assert scores[0]["lift"] == 2.0

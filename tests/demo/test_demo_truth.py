@@ -239,7 +239,7 @@ def test_aha_observed_share_in_events(demo, demo_events, demo_accounts) -> None:
     assert demo.summary["aha"]["observed_share"] == pytest.approx(share, abs=1e-12)
 
 
-def test_aha_behaviour_ranks_first(demo_events, demo_accounts) -> None:
+def test_aha_behaviour_ranks_first(demo, demo_events, demo_accounts) -> None:
     # Behaviours "did X at least k times in the first 3 days", for every
     # event and k in 1..3, scored by phi against "not churned by day 90",
     # among accounts observed for 90 days.
@@ -271,6 +271,13 @@ def test_aha_behaviour_ranks_first(demo_events, demo_accounts) -> None:
             ]
     best = max(scores, key=scores.get)
     assert best == ("teammate_invited", 2)
+
+    # truth.json ranks the same behaviours with its own code.
+    ranking = demo.summary["aha"]["ranking"]
+    assert (ranking[0]["event"], ranking[0]["min_count"]) == best
+    for entry in ranking:
+        key = (entry["event"], entry["min_count"])
+        assert entry["phi"] == pytest.approx(scores[key], abs=1e-12), key
 
 
 def test_value_effect_recovered_from_files(demo_events, demo_accounts) -> None:

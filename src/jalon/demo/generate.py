@@ -22,7 +22,7 @@ import pandas as pd
 from jalon.demo import model
 from jalon.demo.events import build_events
 from jalon.demo.model import DemoEffects
-from jalon.demo.observed import funnel_reached, monthly_cohorts
+from jalon.demo.observed import behaviour_scores, funnel_reached, monthly_cohorts
 from jalon.demo.population import Population, accounts_frame, simulate_population
 from jalon.demo.truth import HORIZONS_DAYS, milestone_truth
 from jalon.errors import N_
@@ -413,7 +413,7 @@ def truth_summary(
                 (churned & accounts["basic_value_at"].isna()).sum()
             ),
         },
-        "aha": _aha_truth(population, effects),
+        "aha": _aha_truth(population, effects, events, accounts),
         "milestones": {
             milestone_id: {
                 "tier": tier,
@@ -440,13 +440,28 @@ def truth_summary(
     }
 
 
-def _aha_truth(population: Population, effects: DemoEffects) -> dict[str, object]:
-    """Return the planted aha behaviour and how many accounts show it in the data."""
+def _aha_truth(
+    population: Population,
+    effects: DemoEffects,
+    events: pd.DataFrame,
+    accounts: pd.DataFrame,
+) -> dict[str, object]:
+    """Return the planted aha behaviour, its share in the data and the ranking.
+
+    The ranking lists the best early behaviours by phi against retention
+    (see :func:`jalon.demo.observed.behaviour_scores`). With the default
+    effects and seed the planted behaviour ranks first. A weaker aha effect
+    may let other behaviours outrank it.
+    """
     invites = population.invite_days
-    in_window = (invites <= model.AHA_WINDOW_DAYS) & (
-        invites < population.stop_days[:, None]
-    )
+    # The written times are floored to the second, and the window is inclusive.
+    invite_s = np.floor(invites * model.SECONDS_PER_DAY)
+    in_window = invite_s <= model.AHA_WINDOW_DAYS * model.SECONDS_PER_DAY
+    in_window &= invites < population.stop_days[:, None]
     observed = in_window.sum(axis=1) >= model.AHA_MIN_COUNT
+    ranking = behaviour_scores(
+        events, accounts, model.AHA_WINDOW_DAYS, model.AHA_RETENTION_DAYS
+    )
     return {
         # Early invitations are in the data even when aha_event is None,
         # which only removes their effect on churn.
@@ -456,4 +471,6 @@ def _aha_truth(population: Population, effects: DemoEffects) -> dict[str, object
         "churn_hazard_ratio": effects.aha_churn_ratio,
         "planted_share": float(population.aha_planted.mean()),
         "observed_share": float(observed.mean()),
+        "retention_days": model.AHA_RETENTION_DAYS,
+        "ranking": ranking[: model.AHA_RANKING_LENGTH],
     }

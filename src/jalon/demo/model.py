@@ -92,6 +92,10 @@ AHA_SHARE = 0.3
 AHA_MIN_COUNT = 2
 AHA_WINDOW_DAYS = 3.0
 SUPPORTED_AHA_EVENTS = ("teammate_invited",)
+# truth.json ranks early behaviours against "not churned within this many
+# days of sign-up", the retention a discovery of the aha moment would use.
+AHA_RETENTION_DAYS = 90.0
+AHA_RANKING_LENGTH = 10
 
 FEATURES = (
     "dashboards",

@@ -132,3 +132,75 @@ def monthly_cohorts(
             "churned": [int(n) for n in churned.loc[cohort]],
         }
     return result
+
+
+def behaviour_scores(
+    events: pd.DataFrame,
+    accounts: pd.DataFrame,
+    window_days: float,
+    horizon_days: float,
+    max_count: int = 3,
+    churn_event: str = "subscription_cancelled",
+) -> list[dict[str, object]]:
+    """Score early behaviours against retention, best phi first.
+
+    A behaviour is "did event X at least k times within ``window_days`` of
+    sign-up (inclusive)", for every event name and k from 1 to ``max_count``.
+    Retained means no ``churn_event`` within ``horizon_days`` of sign-up.
+    Only accounts that signed up at least ``horizon_days`` before the
+    observation end are scored. Each entry has ``event``, ``min_count``,
+    ``phi`` (the correlation of the two yes/no variables), ``reach``
+    (share doing it), ``precision`` (P(retained | did it)) and ``lift``
+    (precision over the retention rate). Behaviours that every scored account
+    does, or none, have no phi and are left out.
+    """
+    end_s = int(model.OBSERVATION_END.timestamp())
+    signup = accounts["signup_at"].dt.tz_convert(None).to_numpy()
+    signup_s = signup.astype("datetime64[s]").astype(np.int64)
+    scored = signup_s <= end_s - horizon_days * model.SECONDS_PER_DAY
+
+    # Integer account positions keep the per-event work vectorised.
+    id_codes, id_values = pd.factorize(events["account_id"])
+    position = pd.Index(accounts["account_id"]).get_indexer(
+        np.asarray(id_values, dtype=object)
+    )
+    account = position[id_codes]
+    since = events["timestamp"].to_numpy() - signup_s[account]
+    horizon_s = horizon_days * model.SECONDS_PER_DAY
+    churn_rows = (events["event"] == churn_event).to_numpy() & (since <= horizon_s)
+    churned = np.zeros(len(accounts), dtype=bool)
+    churned[account[churn_rows]] = True
+    retained = ~churned[scored]
+
+    event_code, names = pd.factorize(events["event"], sort=True)
+    early = (since <= window_days * model.SECONDS_PER_DAY) & scored[account]
+    cells = event_code[early] * len(accounts) + account[early]
+    counts = np.bincount(cells, minlength=names.size * len(accounts))
+    counts = counts.reshape(names.size, len(accounts))[:, scored]
+
+    scores = []
+    for name, per_account in zip(names, counts):
+        for min_count in range(1, max_count + 1):
+            entry = _score(per_account >= min_count, retained)
+            if entry is not None:
+                scores.append({"event": str(name), "min_count": min_count, **entry})
+    return sorted(scores, key=lambda e: (-e["phi"], e["event"], e["min_count"]))
+
+
+def _score(did: np.ndarray, retained: np.ndarray) -> dict[str, float] | None:
+    both = float(np.sum(did & retained))
+    did_only = float(np.sum(did & ~retained))
+    retained_only = float(np.sum(~did & retained))
+    neither = float(np.sum(~did & ~retained))
+    denominator = (both + did_only) * (retained_only + neither) * (both + retained_only)
+    denominator *= did_only + neither
+    if denominator == 0:
+        return None
+    phi = (both * neither - did_only * retained_only) / np.sqrt(denominator)
+    precision = both / (both + did_only)
+    return {
+        "phi": float(phi),
+        "reach": float(np.mean(did)),
+        "precision": precision,
+        "lift": precision / float(np.mean(retained)),
+    }
