@@ -157,6 +157,14 @@ def build_cohorts() -> CohortResult:
                 "median_upper": [4.0, math.nan],
             }
         ),
+        ttv_trend=pd.DataFrame(
+            {
+                "milestone": ["shared_report"],
+                "n_cohorts": [2],
+                "z": [2.5],
+                "p_value": [0.0124],
+            }
+        ),
         n_accounts=18,
         caveats=(),
     )

@@ -73,7 +73,7 @@ def test_funnel_population_and_rules(pages):
 
     assert text == (
         f"200 comptes sont entrés dans l'entonnoir. Fenêtre de conversion{NBSP}: "
-        "14 jours. Étapes dans l'ordre."
+        "14 jours. Étapes dans l'ordre. Observé jusqu'au 04/12/2026."
     )
 
 
@@ -185,3 +185,22 @@ def test_cohort_monthly_labels_name_the_month():
     ]
 
     assert labels == ["janv. 2026 (10)", "janv. 2026 (8)"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "en",
+            "Shared a report: later cohorts reach it sooner (log-rank test for "
+            "trend, z = 2.50, p = 0.012).",
+        ),
+        (
+            "fr",
+            f"Shared a report{NBSP}: les cohortes plus récentes l'atteignent plus "
+            "tôt (test du log-rank de tendance, z = 2,50, p = 0,012).",
+        ),
+    ],
+)
+def test_cohort_trend_sentence(pages, lang, expected):
+    assert pages[lang].find("p", data_note="trend").text() == expected

@@ -16,6 +16,11 @@ from jalon.report.charts import heatmap
 from jalon.report.milestone_view import Cell
 from jalon.report.text import Text
 
+# Two-sided p-values below this read as a trend across cohorts.
+SIGNIFICANCE_LEVEL = 0.05
+# Smaller p-values print as "< 0.001".
+SMALLEST_P_SHOWN = 0.001
+
 
 @dataclass(frozen=True)
 class CohortTtvRow:
@@ -34,6 +39,7 @@ class CohortView:
     retention_chart: Markup
     churn_chart: Markup
     ttv_rows: tuple[CohortTtvRow, ...]
+    trends: tuple[str, ...]
     caveats: tuple[str, ...]
 
 
@@ -94,6 +100,7 @@ def cohort_view(result: Any, milestone_names: dict[str, str], text: Text) -> Coh
         retention_chart=Markup(retention),
         churn_chart=Markup(churn),
         ttv_rows=_ttv_rows(result.median_ttv, milestone_names, result.period, text),
+        trends=_trends(getattr(result, "ttv_trend", None), milestone_names, text),
         caveats=tuple(dict.fromkeys(_(caveat) for caveat in result.caveats)),
     )
 
@@ -160,6 +167,45 @@ def _ttv_rows(
         cohort = _cohort_label(item.cohort, period, text)
         rows.append(CohortTtvRow(name, cohort, cells))
     return tuple(rows)
+
+
+def _trends(table: Any, milestone_names: dict[str, str], text: Text) -> tuple[str, ...]:
+    if table is None or len(table) == 0:
+        return ()
+    _ = text._
+    sentences = []
+    for item in table.itertuples(index=False):
+        if _is_nan(item.z) or _is_nan(item.p_value):
+            continue
+        if item.p_value >= SIGNIFICANCE_LEVEL:
+            template = _(
+                "{milestone}: no clear trend across cohorts (log-rank test for "
+                "trend, z = {z}, p = {p})."
+            )
+        elif item.z > 0:
+            template = _(
+                "{milestone}: later cohorts reach it sooner (log-rank test for "
+                "trend, z = {z}, p = {p})."
+            )
+        else:
+            template = _(
+                "{milestone}: later cohorts reach it later (log-rank test for "
+                "trend, z = {z}, p = {p})."
+            )
+        sentences.append(
+            template.format(
+                milestone=milestone_names.get(str(item.milestone), str(item.milestone)),
+                z=text.fmt.number(float(item.z), 2),
+                p=_p_value(float(item.p_value), text),
+            )
+        )
+    return tuple(sentences)
+
+
+def _p_value(value: float, text: Text) -> str:
+    if value < SMALLEST_P_SHOWN:
+        return "< " + text.fmt.number(SMALLEST_P_SHOWN, 3)
+    return text.fmt.number(value, 3)
 
 
 def _timestamp(value: Any) -> Any:

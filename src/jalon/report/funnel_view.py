@@ -135,7 +135,11 @@ def _rules(result: Any, text: Text) -> str:
         order = _("Steps in order.")
     window_days = result.window_seconds / SECONDS_PER_DAY
     window = describe_duration(window_days, _, text.lang)
-    return _("Conversion window: {window}. {order}").format(window=window, order=order)
+    rules = _("Conversion window: {window}. {order}").format(window=window, order=order)
+    observed = _("Observed until {end}.").format(
+        end=text.fmt.date(result.observation_end)
+    )
+    return f"{rules} {observed}"
 
 
 def _step_row(row: Any, text: Text) -> FunnelStepRow:
