@@ -175,13 +175,28 @@ def test_no_files_for_glob(store, tmp_path):
     assert error.params["value"] == "exports/*.csv"
 
 
-def test_malformed_csv_row(store, tmp_path):
-    write(tmp_path / "events.csv", GOOD + 'a2,login,2024-03-02,extra,"\n')
+def test_csv_row_with_extra_column(store, tmp_path):
+    write(tmp_path / "events.csv", GOOD + "a2,login,2024-03-02,extra\n")
 
     error = load_error(store, tmp_path)
 
-    assert error.code in ("input.bad_row", "input.unreadable")
-    assert error.params["file"] == str(tmp_path / "events.csv")
+    assert error.code == "input.bad_row"
+    # Header row 1, good row 2, the row with four fields is row 3.
+    assert error.params["row"] == 3
+    assert "events.delimiter" in str(error)
+
+
+def test_malformed_json_line(store, tmp_path):
+    write(
+        tmp_path / "events.jsonl",
+        '{"account_id": "a1", "event": "e", "timestamp": "2024-03-01"}\n{"account_id": oops}\n',
+    )
+
+    error = load_error(store, tmp_path, events_spec(["events.jsonl"]))
+
+    assert error.code == "input.bad_row"
+    assert error.params["row"] == 2
+    assert error.params["value"] == '{"account_id": oops}'
 
 
 def test_conflicting_account_rows(store, tmp_path):
@@ -214,7 +229,7 @@ def test_failed_file_leaves_nothing(store, tmp_path):
 
     load_error(store, tmp_path, events_spec(["a.csv", "b.csv"]))
 
-    # a.csv committed before b.csv failed; b.csv left no event, file or property row.
+    # a.csv committed before b.csv failed, and b.csv left no event and no file row.
     assert column(store, "account_id") == ["a1"]
     assert store.files()["path"].tolist() == [str(tmp_path / "a.csv")]
 

@@ -156,3 +156,27 @@ def test_folder_and_glob_paths(store, tmp_path):
     # Folder files load sorted by name, so a.csv rows come first in _seq order.
     assert [load.path.rsplit("/", 1)[1] for load in summary.files] == ["a.csv", "b.csv"]
     assert column(store, "account_id") == ["z1", "z2", "a1", "a2"]
+
+
+def test_crlf_line_endings(store, tmp_path):
+    (tmp_path / "events.csv").write_bytes(CSV_TEXT.replace("\n", "\r\n").encode())
+
+    load_project(store, events_spec(), None, tmp_path)
+
+    assert column(store, "p_seats") == [3, 1]
+    assert column(store, "p_plan") == ["pro", "free"]
+
+
+def test_csv_types_from_whole_file(store, tmp_path):
+    # 2.5 must not be read as the integer 3, and "true"/"false" are booleans.
+    write(
+        tmp_path / "events.csv",
+        "account_id,event,timestamp,amount,trial\n"
+        "a1,e,2024-03-01,3,true\n"
+        "a2,e,2024-03-02,2.5,FALSE\n",
+    )
+
+    load_project(store, events_spec(), None, tmp_path)
+
+    assert column(store, "p_amount") == [3.0, 2.5]
+    assert column(store, "p_trial") == [True, False]

@@ -57,8 +57,6 @@ def load_events(
     ------
     InputError
         For a row the reader cannot parse or a timestamp that cannot be read.
-    RetryWithFullSample
-        When DuckDB's CSV type guess fails on a later row.
     """
     property_types = _prepare_property_columns(raw, mapping.properties)
     zone = mapping.timestamp_zone or timezone

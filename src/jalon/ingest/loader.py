@@ -22,7 +22,7 @@ from jalon.ingest import files as file_tools
 from jalon.ingest.accounts import load_accounts
 from jalon.ingest.columns import resolve_event_mapping
 from jalon.ingest.events import LoadCounts, describe_reason_counts, load_events
-from jalon.ingest.readers import RetryWithFullSample, open_source
+from jalon.ingest.readers import open_source
 from jalon.ingest.spec import AccountSource, EventSource
 from jalon.ingest.timestamps import check_timezone
 from jalon.store import schema
@@ -250,47 +250,35 @@ def _load_in_transaction(
     previous: tuple | None,
 ) -> LoadCounts:
     data_file = file_tools.detect_format(path, spec.format, kind)
-    for full_sample in (False, True):
-        raw.execute("BEGIN TRANSACTION")
-        try:
-            if kind == "accounts":
-                # The accounts table comes from one file: the one it replaces,
-                # even under another path, stops counting.
-                _forget_account_files(raw)
-            elif previous is not None:
-                _forget_file(raw, previous[0], kind)
-            file_id = _next_file_id(raw)
-            counts = _load_source(
-                raw, data_file, kind, spec, timezone, file_id, full_sample
-            )
-            raw.execute(
-                f"INSERT INTO {schema.FILES} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    file_id,
-                    kind,
-                    str(path),
-                    current.size,
-                    current.mtime_ns,
-                    current.sha256,
-                    counts.rows_read,
-                    counts.rows_loaded,
-                    dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                ],
-            )
-            raw.execute("COMMIT")
-            return counts
-        except RetryWithFullSample as retry:
-            raw.execute("ROLLBACK")
-            logger.info(
-                "%s: column types guessed from a sample failed (%s); "
-                "reading the whole file to choose them",
-                path,
-                retry,
-            )
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-    raise AssertionError("a full-sample read cannot ask for another retry")
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        if kind == "accounts":
+            # The accounts table comes from one file: the one it replaces,
+            # even under another path, stops counting.
+            _forget_account_files(raw)
+        elif previous is not None:
+            _forget_file(raw, previous[0], kind)
+        file_id = _next_file_id(raw)
+        counts = _load_source(raw, data_file, kind, spec, timezone, file_id)
+        raw.execute(
+            f"INSERT INTO {schema.FILES} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                file_id,
+                kind,
+                str(path),
+                current.size,
+                current.mtime_ns,
+                current.sha256,
+                counts.rows_read,
+                counts.rows_loaded,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            ],
+        )
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    return counts
 
 
 def _load_source(
@@ -300,14 +288,13 @@ def _load_source(
     spec: EventSource | AccountSource,
     timezone: str,
     file_id: int,
-    full_sample: bool,
 ) -> LoadCounts:
     if kind == "events":
         text_columns = _event_text_columns(spec)  # type: ignore[arg-type]
     else:
         text_columns = {spec.columns.account_id}  # type: ignore[union-attr]
     source = open_source(
-        raw, data_file, kind, spec.delimiter, spec.encoding, text_columns, full_sample
+        raw, data_file, kind, spec.delimiter, spec.encoding, text_columns
     )
     try:
         if kind == "events":

@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import gzip
 import io
+import json
 import logging
 import re
 import tempfile
@@ -37,8 +38,6 @@ logger = logging.getLogger(__name__)
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 #: Encodings DuckDB's CSV reader decodes itself, by Python codec name.
 NATIVE_CSV_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "iso8859-1": "latin-1"}
-#: Rows DuckDB samples to choose CSV column types before a full-file retry.
-DEFAULT_SAMPLE_ROWS = 20_480
 
 _LINE_PATTERN = re.compile(r"(?:on Line|in line|line):? (\d+)", re.IGNORECASE)
 
@@ -73,10 +72,6 @@ class Source:
         self.cleanups.clear()
 
 
-class RetryWithFullSample(Exception):
-    """DuckDB guessed a CSV column type from a sample that later rows contradict."""
-
-
 def open_source(
     con: duckdb.DuckDBPyConnection,
     data_file: DataFile,
@@ -84,7 +79,6 @@ def open_source(
     delimiter: str | None,
     encoding: str,
     text_columns: Iterable[str] = (),
-    full_sample: bool = False,
 ) -> Source:
     """Open ``data_file`` for reading through DuckDB.
 
@@ -100,8 +94,6 @@ def open_source(
         CSV options from the config; ``delimiter=None`` guesses it from the header.
     text_columns
         CSV columns to read as text whatever their content (ids, timestamps).
-    full_sample
-        Let DuckDB scan the whole CSV file to choose column types.
     """
     source_path = data_file.path
     cleanups: list[Callable[[], None]] = []
@@ -128,7 +120,6 @@ def open_source(
                 delimiter,
                 codec,
                 set(text_columns),
-                full_sample,
             )
         elif data_file.format == "jsonl":
             source = _open_json(con, data_file, source_path, compression, section)
@@ -200,29 +191,40 @@ def _open_csv(
     delimiter: str | None,
     codec: str,
     text_columns: set[str],
-    full_sample: bool,
 ) -> Source:
     header_line = _read_header_line(data_file, source_path, compression, codec, section)
     used = delimiter or _guess_delimiter(header_line)
     names = next(csv.reader([header_line], delimiter=used, quotechar='"'))
     _check_header(str(data_file.path), header_line, names, used, section)
 
+    # DuckDB's sniffer is off: on a file with a malformed row in its sample it
+    # was seen to return no rows at all. Every column is read as text and typed
+    # below from the whole file.
+    text_types = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in names)
     options = {
         "delim": quote_literal(used),
         "quote": "'\"'",
         "escape": "'\"'",
         "header": "true",
+        "auto_detect": "false",
+        "strict_mode": "true",
+        "columns": "{" + text_types + "}",
         "encoding": quote_literal(NATIVE_CSV_ENCODINGS.get(codec, "utf-8")),
         "compression": quote_literal(compression or "none"),
-        "sample_size": "-1" if full_sample else str(DEFAULT_SAMPLE_ROWS),
     }
-    forced = [name for name in names if name in text_columns]
-    if forced:
-        pairs = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in forced)
-        options["types"] = "{" + pairs + "}"
     rendered = ", ".join(f"{key} = {value}" for key, value in options.items())
     from_sql = f"read_csv({quote_literal(str(source_path))}, {rendered})"
-    columns = _describe(con, from_sql, data_file, section, used, tuple(names))
+    context = (data_file, section, used, tuple(names))
+    types = _infer_text_types(
+        con, from_sql, [n for n in names if n not in text_columns], context
+    )
+    columns = {}
+    for name in names:
+        column_type = types.get(name, "VARCHAR")
+        sql = quote_identifier(name)
+        if column_type != "VARCHAR":
+            sql = f"CAST({sql} AS {column_type})"
+        columns[name] = Column(name, sql, column_type)
     return Source(
         data_file,
         from_sql,
@@ -413,11 +415,7 @@ def translate_error(
     delimiter: str | None = None,
     header: tuple[str, ...] = (),
 ) -> Exception:
-    """Turn a DuckDB reader error into an :class:`InputError` naming the row.
-
-    Returns :class:`RetryWithFullSample` for a CSV type guess that later rows
-    contradict, so that the caller can read the file again with full sampling.
-    """
+    """Turn a DuckDB reader error into an :class:`InputError` naming the row."""
     message = str(error)
     file = str(data_file.path)
     line_match = _LINE_PATTERN.search(message)
@@ -428,10 +426,9 @@ def translate_error(
         raw_line = _raw_line(data_file, line) if line else b""
         column, value = _locate_invalid_bytes(raw_line, delimiter, header)
         return problems.bad_encoding(file, line or 0, column, value, "utf-8", section)
-    if data_file.format == "csv" and (
-        "Could not convert" in message or "Conversion Error" in message
-    ):
-        return RetryWithFullSample(message)
+    if data_file.format == "jsonl" and "Malformed JSON" in message:
+        line, text = _first_bad_json_line(data_file)
+        return problems.bad_row(file, line, text or first_line, section)
     if data_file.format in ("csv", "jsonl") and line is not None:
         return problems.bad_row(file, line, first_line, section)
     return problems.unreadable(file, first_line, section)
@@ -510,3 +507,69 @@ def _csv_line(text: io.TextIOWrapper, record: int, delimiter: str) -> int:
                 return start_line
         start_line = reader.line_num + 1
     return record + 1
+
+
+def _infer_text_types(
+    con: duckdb.DuckDBPyConnection,
+    from_sql: str,
+    names: list[str],
+    context: tuple[DataFile, str, str, tuple[str, ...]],
+) -> dict[str, str]:
+    """Return BOOLEAN, BIGINT, DOUBLE or VARCHAR for each text column, from all rows.
+
+    A column gets the first type that every non-empty value converts to; an
+    empty column stays VARCHAR. This scan also reports malformed rows.
+    """
+    if not names:
+        checks = ["count(*)"]
+    else:
+        checks = []
+        for name in names:
+            quoted = quote_identifier(name)
+            checks += [
+                f"count({quoted})",
+                f"count({quoted}) FILTER (WHERE lower(trim({quoted})) NOT IN ('true', 'false'))",
+                # try_cast rounds "2.5" to the integer 3, so integers are matched
+                # as text; 18 digits always fit in BIGINT.
+                f"count({quoted}) FILTER "
+                f"(WHERE NOT regexp_full_match(trim({quoted}), '[+-]?[0-9]{{1,18}}'))",
+                f"count({quoted}) FILTER (WHERE try_cast({quoted} AS DOUBLE) IS NULL)",
+            ]
+    try:
+        counts = con.execute(f"SELECT {', '.join(checks)} FROM {from_sql}").fetchall()[
+            0
+        ]
+    except duckdb.Error as error:
+        raise translate_error(error, *context) from error
+
+    types = {}
+    for index, name in enumerate(names):
+        present, not_boolean, not_integer, not_number = counts[
+            4 * index : 4 * index + 4
+        ]
+        if present == 0:
+            types[name] = "VARCHAR"
+        elif not_boolean == 0:
+            types[name] = "BOOLEAN"
+        elif not_integer == 0:
+            types[name] = "BIGINT"
+        elif not_number == 0:
+            types[name] = "DOUBLE"
+        else:
+            types[name] = "VARCHAR"
+    return types
+
+
+def _first_bad_json_line(data_file: DataFile) -> tuple[int | None, str]:
+    """Return the line number and text of the first line that is not valid JSON."""
+    opener = gzip.open if data_file.compression == "gzip" else open
+    with opener(data_file.path, "rb") as handle:
+        for line_number, raw_line in enumerate(handle, start=1):
+            text = raw_line.decode("utf-8", errors="backslashreplace").strip()
+            if not text:
+                continue
+            try:
+                json.loads(text)
+            except ValueError:
+                return line_number, text
+    return None, ""
