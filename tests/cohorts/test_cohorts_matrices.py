@@ -192,6 +192,14 @@ def test_weekly_median_ttv_matches_lifelines(weekly):
     assert ttv[ttv.cohort == pd.Timestamp("2024-01-22")].median_days.iloc[0] == 0.5
 
 
+def test_weekly_ttv_trend_over_cohorts(weekly):
+    trend = weekly.ttv_trend
+
+    assert trend.milestone.tolist() == ["first"]
+    assert trend.n_cohorts.tolist() == [3]
+    assert trend.p_value.between(0, 1).all()
+
+
 def test_any_event_counts_as_activity(con):
     events, accounts = write(con, WEEKLY_EVENTS, WEEKLY_ACCOUNTS)
     spec = parse_cohorts({"period": "week", "periods": 4}, "cohorts")

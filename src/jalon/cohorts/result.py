@@ -54,6 +54,10 @@ class CohortResult:
     median_ttv
         Median time to each milestone per cohort, with 95% limits
         (columns in :data:`jalon.cohorts.ttv.TTV_COLUMNS`).
+    ttv_trend
+        Per milestone, the log-rank test for trend across cohorts: ``z`` > 0
+        when later cohorts reach it sooner, and its two-sided ``p_value``
+        (columns in :data:`jalon.cohorts.ttv.TREND_COLUMNS`).
     n_accounts
         Accounts in the per-account table.
     excluded_events
@@ -80,6 +84,7 @@ class CohortResult:
     observable: pd.DataFrame
     churn_spike: pd.DataFrame
     median_ttv: pd.DataFrame
+    ttv_trend: pd.DataFrame
     n_accounts: int
     excluded_events: dict[str, int] = field(default_factory=dict)
     caveats: tuple[str, ...] = ()

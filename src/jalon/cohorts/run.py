@@ -33,7 +33,7 @@ from jalon.cohorts.result import (
     CohortResult,
 )
 from jalon.cohorts.spec import CohortSpec
-from jalon.cohorts.ttv import median_ttv_by_cohort
+from jalon.cohorts.ttv import cohort_life_tables, median_ttv_by_cohort, ttv_trend
 from jalon.errors import FewAtRiskWarning
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ def compute_cohorts(
     caveats = []
     if not mask.to_numpy().all():
         caveats.append(CAVEAT_NOT_OBSERVABLE)
-    median_ttv = median_ttv_by_cohort(accounts, spec, milestones)
+    tables = cohort_life_tables(accounts, spec, milestones)
+    median_ttv = median_ttv_by_cohort(tables)
     if median_ttv.few_at_risk.any():
         caveats.append(CAVEAT_FEW_AT_RISK)
         warnings.warn(FewAtRiskWarning(CAVEAT_FEW_AT_RISK), stacklevel=2)
@@ -117,6 +118,7 @@ def compute_cohorts(
         observable=mask,
         churn_spike=churn_spikes(hazard, churned, at_risk),
         median_ttv=median_ttv,
+        ttv_trend=ttv_trend(tables),
         n_accounts=int(sizes.n_accounts.sum()),
         excluded_events=excluded,
         caveats=tuple(caveats),

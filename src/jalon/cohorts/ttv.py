@@ -1,18 +1,30 @@
-"""Median time to value per cohort and milestone, with its confidence interval.
+"""Time to value per cohort and milestone: medians and a trend test.
 
-The life table of each milestone is built in the engine, grouped by cohort,
-and each cohort's Kaplan-Meier median comes from :mod:`jalon.survival`.
-Churn before the milestone is treated as censoring there, so the median is
-that of accounts as long as they stay.
+The life table of each milestone is built in the engine, grouped by cohort.
+Each cohort's Kaplan-Meier median comes from :mod:`jalon.survival`. Churn
+before the milestone is treated as censoring there, so the median is that
+of accounts as long as they stay.
+
+The trend test checks whether later cohorts reach the milestone faster. It is
+the log-rank test for trend with cohort scores 0, 1, 2... in time order:
+``U = Σ_t Σ_g w_g (d_gt - n_gt d_t / n_t)`` with variance
+``Σ_t d_t (n_t - d_t) / (n_t - 1) · (Σ_g w_g² n_gt / n_t - (Σ_g w_g n_gt / n_t)²)``,
+where ``d`` counts accounts reaching the milestone and ``n`` accounts at
+risk at time ``t``. ``z = U / √variance`` is positive when later cohorts
+reach the milestone sooner than equal hazards would give. With two cohorts
+``z²`` is the ordinary log-rank statistic.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from jalon.cohorts.periods import cohort_of
 from jalon.cohorts.spec import CohortSpec
@@ -37,21 +49,36 @@ TTV_COLUMNS = [
     "median_upper",
     "few_at_risk",
 ]
+TREND_COLUMNS = ["milestone", "n_cohorts", "z", "p_value"]
 
 
-def median_ttv_by_cohort(
+def cohort_life_tables(
     accounts: ir.Table, spec: CohortSpec, milestones: Sequence[str]
-) -> pd.DataFrame:
+) -> dict[str, pd.DataFrame]:
+    """Return each milestone's life table with one group per cohort.
+
+    Groups are cohort starts as ISO dates (``"2024-01-01"``), so their
+    alphabetical order is their time order.
+    """
+    from jalon.survival import life_table
+
+    label = cohort_of(accounts.start_at, spec.period).cast("date").cast("string")
+    labelled = accounts.mutate(**{COHORT_LABEL: label})
+    return {
+        milestone: life_table(
+            labelled, f"m_{milestone}_days", f"m_{milestone}_status", group=COHORT_LABEL
+        )
+        for milestone in milestones
+    }
+
+
+def median_ttv_by_cohort(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Return one row per milestone and cohort, sorted by milestone then cohort.
 
     Parameters
     ----------
-    accounts
-        The per-account table with ``m_<id>_days`` and ``m_<id>_status``.
-    spec
-        Cohort set-up; only ``period`` is used.
-    milestones
-        Milestone ids.
+    tables
+        From :func:`cohort_life_tables`.
 
     Returns
     -------
@@ -61,18 +88,11 @@ def median_ttv_by_cohort(
         curve does not). ``few_at_risk`` is true when fewer than
         :data:`MIN_AT_RISK` accounts were still observed at the median.
     """
-    from jalon.survival import KaplanMeier, life_table_expr
+    from jalon.survival import KaplanMeier
 
-    label = cohort_of(accounts.start_at, spec.period).cast("date").cast("string")
-    labelled = accounts.mutate(**{COHORT_LABEL: label})
     rows = []
-    for milestone in milestones:
-        table = life_table_expr(
-            labelled, f"m_{milestone}_days", f"m_{milestone}_status", group=COHORT_LABEL
-        ).to_pandas()
-        table = table.astype({name: "int64" for name in COUNTS})
+    for milestone, table in tables.items():
         for group, part in table.groupby("group", sort=True):
-            part = part.sort_values("time", ignore_index=True)
             fitted = KaplanMeier().fit(part)
             median = fitted.percentile(MEDIAN)
             rows.append(
@@ -92,6 +112,60 @@ def median_ttv_by_cohort(
             )
     frame = pd.DataFrame(rows, columns=TTV_COLUMNS)
     return frame.sort_values(["milestone", "cohort"], ignore_index=True)
+
+
+def ttv_trend(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Return the log-rank trend test across cohorts for each milestone.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TREND_COLUMNS`, sorted by milestone. ``z`` and the
+        two-sided ``p_value`` are NaN with fewer than two cohorts or no
+        variance (no account reached the milestone).
+    """
+    rows = []
+    for milestone, table in sorted(tables.items()):
+        z = _trend_z(table)
+        p_value = 2 * stats.norm.sf(abs(z)) if not math.isnan(z) else math.nan
+        rows.append(
+            {
+                "milestone": milestone,
+                "n_cohorts": int(table.group.nunique()),
+                "z": z,
+                "p_value": p_value,
+            }
+        )
+    return pd.DataFrame(rows, columns=TREND_COLUMNS)
+
+
+def _trend_z(table: pd.DataFrame) -> float:
+    groups = sorted(table.group.unique())
+    if len(groups) < 2:
+        return math.nan
+    times = np.sort(table.time.unique())
+    events = np.zeros((len(groups), len(times)))
+    at_risk = np.zeros((len(groups), len(times)))
+    for row, group in enumerate(groups):
+        part = table[table.group == group]
+        position = np.searchsorted(times, part.time.to_numpy())
+        events[row, position] = part.n_event.to_numpy()
+        leaving = np.zeros(len(times))
+        leaving[position] = part[COUNTS].to_numpy().sum(axis=1)
+        # At risk at t: accounts whose time is t or later.
+        at_risk[row] = leaving[::-1].cumsum()[::-1]
+
+    scores = np.arange(len(groups), dtype="float64")[:, None]
+    total_events, total_at_risk = events.sum(axis=0), at_risk.sum(axis=0)
+    used = (total_events > 0) & (total_at_risk > 1)
+    share = at_risk[:, used] / total_at_risk[used]
+    d, n = total_events[used], total_at_risk[used]
+    u = (scores * (events[:, used] - share * d)).sum()
+    spread = (scores**2 * share).sum(axis=0) - (scores * share).sum(axis=0) ** 2
+    variance = (d * (n - d) / (n - 1) * spread).sum()
+    if variance <= 0:
+        return math.nan
+    return float(u / math.sqrt(variance))
 
 
 def _nan(value: float | None) -> float:
