@@ -50,7 +50,8 @@ class FunnelResult:
         ``slowest_step`` (step numbers, missing when undefined).
     n_persons
         Persons who did step 1 (any step for ``order = "any"``), after
-        exclusions.
+        exclusions. With ``start_anchor = "account_start"``, only those who
+        did it within the window from their account's start.
     excluded
         Persons left out, by reason (``exclusion_event``).
     excluded_events
