@@ -12,6 +12,7 @@ from jalon.report.describe import (
     describe_duration,
     describe_start,
     describe_where,
+    language_of,
 )
 
 NBSP = "\u00a0"
@@ -268,3 +269,16 @@ def test_exclusion_reason_label_french():
     assert exclusion_reason_label("before_start", gettext) == (
         "événement antérieur au point de départ du compte"
     )
+
+
+def test_describe_condition_reads_language_of_gettext():
+    condition = {"event": "report_shared", "count": 3}
+
+    # No lang argument: the French catalog behind gettext sets the ordinal.
+    assert describe_condition(condition, translations("fr").gettext) == (
+        "3e événement `report_shared`"
+    )
+
+
+def test_language_of_plain_function_is_english():
+    assert language_of(lambda text: text) == "en"

@@ -21,7 +21,7 @@ from typing import Any
 from babel import Locale
 from babel.lists import format_list
 
-from jalon.i18n import Formatter, translations
+from jalon.i18n import DEFAULT_LANGUAGE, LANGUAGES, Formatter, translations
 from jalon.i18n.labels import tier_label
 
 __all__ = [
@@ -52,15 +52,26 @@ ORDINAL_SUFFIXES = {
 }
 
 
+def language_of(gettext: Gettext) -> str:
+    """Return the language of a bound ``gettext``, read from its catalog header.
+
+    Falls back to English for a plain function, such as ``lambda s: s``.
+    """
+    owner = getattr(gettext, "__self__", None)
+    info = owner.info() if hasattr(owner, "info") else {}
+    language = str(info.get("language", "")).lower()[:2]
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
 class _Describer:
     """Sentence builder bound to one language."""
 
-    def __init__(self, gettext: Gettext, lang: str) -> None:
+    def __init__(self, gettext: Gettext, lang: str | None) -> None:
         self._ = gettext
-        self.lang = lang
-        self._ngettext = translations(lang).ngettext
-        self.formatter = Formatter(lang)
-        self.locale = Locale.parse(Formatter(lang).locale)
+        self.lang = lang or language_of(gettext)
+        self._ngettext = translations(self.lang).ngettext
+        self.formatter = Formatter(self.lang)
+        self.locale = Locale.parse(self.formatter.locale)
 
     def ngettext(self, singular: str, plural: str, value: float) -> str:
         """Translate by the plural form of ``value``, which may be fractional."""
@@ -85,7 +96,7 @@ class _Describer:
         return format_list(list(items), style="standard", locale=self.locale)
 
 
-def describe_duration(value: Any, _: Gettext, lang: str = "en") -> str:
+def describe_duration(value: Any, _: Gettext, lang: str | None = None) -> str:
     """Describe a duration such as ``"36h"`` or ``7`` (days) in words.
 
     >>> describe_duration("36h", lambda s: s)
@@ -120,7 +131,9 @@ def _split_duration(value: Any) -> tuple[float, str]:
     return float(match.group(1)), match.group(2)
 
 
-def describe_where(where: Mapping[str, Any], _: Gettext, lang: str = "en") -> str:
+def describe_where(
+    where: Mapping[str, Any], _: Gettext, lang: str | None = None
+) -> str:
     """Describe a ``where`` filter, such as ``plan = pro and score > 0``.
 
     >>> describe_where({"score": {"gt": 0}, "plan": "pro"}, lambda s: s)
@@ -186,7 +199,9 @@ def _value(value: Any, words: _Describer) -> str:
     return str(value)
 
 
-def describe_condition(cond: Mapping[str, Any], _: Gettext, lang: str = "en") -> str:
+def describe_condition(
+    cond: Mapping[str, Any], _: Gettext, lang: str | None = None
+) -> str:
     """Describe a milestone condition (its raw TOML table) in one sentence.
 
     Parameters
@@ -200,6 +215,7 @@ def describe_condition(cond: Mapping[str, Any], _: Gettext, lang: str = "en") ->
         ``gettext`` of the report language.
     lang
         ``"en"`` or ``"fr"``; sets plural rules, ordinals and list words.
+        By default, the language of the catalog behind ``_``, else English.
 
     Returns
     -------
@@ -344,7 +360,9 @@ def _step_events(step: Mapping[str, Any], words: _Describer) -> str:
     return words._("{events} event").format(events=events)
 
 
-def describe_start(start: Mapping[str, Any] | str, _: Gettext, lang: str = "en") -> str:
+def describe_start(
+    start: Mapping[str, Any] | str, _: Gettext, lang: str | None = None
+) -> str:
     """Describe what starts the clock: an accounts column or a first event.
 
     ``start`` is the ``[start]`` table, or a plain string shown as given.
@@ -365,7 +383,7 @@ def describe_start(start: Mapping[str, Any] | str, _: Gettext, lang: str = "en")
 
 
 def describe_churn(
-    churn: Mapping[str, Any] | str | None, _: Gettext, lang: str = "en"
+    churn: Mapping[str, Any] | str | None, _: Gettext, lang: str | None = None
 ) -> str:
     """Describe the churn rule; ``None`` means no churn rule is configured.
 
