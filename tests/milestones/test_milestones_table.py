@@ -7,6 +7,9 @@ another; ``at(d, h)`` is ``d`` days and ``h`` hours after ``BASE``.
 
 from __future__ import annotations
 
+import pytest
+
+from jalon.errors import AnalysisError
 from milestone_harness import BASE, Event, at
 
 SIGNUP_AT_BASE = {"signup_at": BASE}
@@ -391,3 +394,26 @@ def test_named_start_from_event(run_milestones):
     assert result.value("a", "m_after_login_days") == 1.0
     # b never logs in.
     assert result.value("b", "m_after_login_status") is None
+
+
+def test_unknown_property_names_close_match(run_milestones):
+    events = [Event("a", "report", at(1), plan="pro")]
+    milestone = {"id": "pro", "event": "report", "where": {"plna": "pro"}}
+
+    with pytest.raises(AnalysisError) as raised:
+        run_milestones([milestone], events, {"a": SIGNUP_AT_BASE})
+
+    assert raised.value.code == "analysis.unknown_property"
+    assert raised.value.params["name"] == "plna"
+    assert raised.value.params["suggestions"] == "plan"
+
+
+def test_unknown_start_column_lists_columns(run_milestones):
+    events = [Event("a", "report", at(1))]
+
+    with pytest.raises(AnalysisError) as raised:
+        run_milestones([REPORT], events, {"a": SIGNUP_AT_BASE}, start={"column": "signup"})
+
+    assert raised.value.code == "analysis.unknown_account_column"
+    assert raised.value.params["column"] == "signup"
+    assert "signup_at" in raised.value.params["known"]
