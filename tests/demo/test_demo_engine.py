@@ -1,4 +1,4 @@
-"""jalon itself on the demo: its per-account table and medians against the known truth."""
+"""jalon on the demo: its per-account table and estimates against the known truth."""
 
 from __future__ import annotations
 

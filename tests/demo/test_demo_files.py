@@ -1,4 +1,4 @@
-"""The demo files: determinism, shape, and consistency of events with the latent truth."""
+"""Demo files: determinism, shape, and consistency of events with the latent truth."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The known truth: quantiles against the latent times, the model and planted effects."""
+"""Known truth: quantiles against the latent times, the model and planted effects."""
 
 from __future__ import annotations
 

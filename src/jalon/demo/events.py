@@ -371,7 +371,7 @@ def _to_frame(columns: dict[str, np.ndarray], population: Population) -> pd.Data
 def seconds_after_signup_of(
     population: Population, account: np.ndarray, days: np.ndarray
 ) -> np.ndarray:
-    """Return epoch seconds of event times given in days after their account's sign-up."""
+    """Return epoch seconds of times given in days after each account's sign-up."""
     return population.signup_s[account] + np.floor(days * model.SECONDS_PER_DAY).astype(
         np.int64
     )

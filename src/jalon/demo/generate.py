@@ -374,7 +374,7 @@ def _generate_billing(accounts: pd.DataFrame, out_dir: Path, seed: int) -> dict 
 
 
 def _relative_files(folder: Path) -> list[str]:
-    """Return the files under ``folder`` as POSIX paths, leaving out the store folder."""
+    """Return the files under ``folder`` as POSIX paths, except the store's."""
     return [
         path.relative_to(folder).as_posix()
         for path in folder.rglob("*")

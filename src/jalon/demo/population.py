@@ -213,10 +213,10 @@ def _sample_invites(
 ) -> np.ndarray:
     """Return sorted invitation times, one row per account, padded with inf.
 
-    Invitation k (1-based) brings user k, for k below the number of seats. An
-    aha account with two seats sends one extra invitation that brings no user, so
-    that it still sends two within the aha window. Every other account sends
-    at most one invitation within that window.
+    Invitation k (1-based) brings user k, for k below the number of seats.
+    An aha account with two seats sends one extra invitation that brings no
+    user, so that it still sends two within the aha window. Every other
+    account sends at most one invitation within that window.
     """
     n = seats.size
     n_invites = np.maximum(seats - 1, np.where(aha, model.AHA_MIN_COUNT, 0))
@@ -346,11 +346,12 @@ def accounts_frame(population: Population) -> pd.DataFrame:
         at or after the observation end.
     churn_latent_days : float64
         Latent days to churn, even past the observation end.
-    basic_value_latent_days, exceed_value_latent_days, full_adoption_latent_days : float64
-        Latent days to each milestone, ignoring churn and the end of
-        observation; ``inf`` when the account would never reach it.
-    basic_value_at, exceed_value_at, full_adoption_at : datetime64[ns, UTC]
-        Observed time of each milestone (its first event in the data), NaT
+    <milestone>_latent_days : float64
+        One column per milestone id (``basic_value``, ``exceed_value``,
+        ``full_adoption``): latent days to it, ignoring churn and the end of
+        observation. ``inf`` when the account would never reach it.
+    <milestone>_at : datetime64[ns, UTC]
+        Observed time of each milestone (its first event in the data). NaT
         when the latent time falls after churn or the observation end.
     aha_planted : bool
         The account was drawn to do the aha behaviour.
