@@ -88,10 +88,12 @@ def compute_funnel(
             ),
             funnel=spec.id,
         )
+    if segments and accounts is None:
+        raise ValueError("segments are columns of the per-account table: pass accounts")
     predicate = predicate or _default_predicate(properties or {})
     end = naive_utc(observation_end or _default_end(events, accounts))
     flagged = flag_events(events, spec, predicate)
-    flagged = _attach_accounts(flagged, accounts, segments)
+    flagged = _attach_accounts(flagged, accounts)
     flagged = flagged.mutate(
         **{REASON: _exclusion_reason(flagged, spec, accounts, end)}
     )
@@ -133,9 +135,7 @@ def _default_end(events: ir.Table, accounts: ir.Table | None) -> dt.datetime:
     return pd.Timestamp(value).to_pydatetime()
 
 
-def _attach_accounts(
-    flagged: ir.Table, accounts: ir.Table | None, segments: Sequence[str]
-) -> ir.Table:
+def _attach_accounts(flagged: ir.Table, accounts: ir.Table | None) -> ir.Table:
     if accounts is None:
         return flagged
     starts = accounts.select(
