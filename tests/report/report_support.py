@@ -292,6 +292,7 @@ class _TreeBuilder(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.root = Node("document", {})
         self.stack = [self.root]
+        self.mismatched: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         node = Node(tag, {name: value or "" for name, value in attrs})
@@ -305,6 +306,8 @@ class _TreeBuilder(HTMLParser):
         )
 
     def handle_endtag(self, tag):
+        if self.stack[-1].tag != tag:
+            self.mismatched.append(f"</{tag}> closes <{self.stack[-1].tag}>")
         for depth in range(len(self.stack) - 1, 0, -1):
             if self.stack[depth].tag == tag:
                 del self.stack[depth:]
@@ -320,3 +323,15 @@ def parse_html(text: str) -> Node:
     builder.feed(text)
     builder.close()
     return builder.root
+
+
+def unbalanced_tags(text: str) -> list[str]:
+    """Return the end tags of ``text`` that do not close the innermost open element.
+
+    Elements still open at the end are listed too.
+    """
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    unclosed = [f"<{node.tag}> not closed" for node in builder.stack[1:]]
+    return builder.mismatched + unclosed

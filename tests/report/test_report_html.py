@@ -20,7 +20,7 @@ import dataclasses
 import re
 
 import pytest
-from report_support import build_analysis, parse_html
+from report_support import build_analysis, parse_html, unbalanced_tags
 
 from jalon.i18n import Formatter
 from jalon.report import render_report, write_report
@@ -312,3 +312,39 @@ def test_write_report_creates_folders(tmp_path):
 
     assert written == target.resolve()
     assert written.read_text(encoding="utf-8") == render_report(analysis, "fr")
+
+
+def test_report_ids_are_unique():
+    # Two milestones with the same curves must still get distinct chart ids.
+    analysis = build_analysis(funnels=True, cohorts=True)
+    twin = dataclasses.replace(analysis.milestones[0], id="twin", name="Twin")
+    analysis = dataclasses.replace(analysis, milestones=(analysis.milestones[0], twin))
+    page = parse_html(render_report(analysis, "en"))
+    ids = [node.attrs["id"] for node in page.iter() if "id" in node.attrs]
+
+    assert sorted(id_ for id_ in ids if ids.count(id_) > 1) == []
+
+
+def test_report_aria_labels_point_to_ids():
+    page = parse_html(render_report(build_analysis(funnels=True, cohorts=True), "fr"))
+    ids = {node.attrs["id"] for node in page.iter() if "id" in node.attrs}
+    references = [
+        reference
+        for node in page.iter()
+        for reference in node.attrs.get("aria-labelledby", "").split()
+    ]
+
+    assert references != []
+    assert [reference for reference in references if reference not in ids] == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_report_tags_are_balanced(lang):
+    html = render_report(build_analysis(funnels=True, cohorts=True), lang)
+
+    assert unbalanced_tags(html) == []
+
+
+def test_unbalanced_tags_helper_reports_problems():
+    assert unbalanced_tags("<div><p>text</div>") == ["</div> closes <p>"]
+    assert unbalanced_tags("<section><p>text</p>") == ["<section> not closed"]

@@ -141,7 +141,7 @@ def share_curves(
     y_scale = Scale(0.0, y_top, bottom, top)
 
     ident = chart_id(
-        "curves", x_label, y_label, x_end, [_series_key(s) for s in series]
+        "curves", title, x_label, y_label, x_end, [_series_key(s) for s in series]
     )
     label = title or f"{y_label} / {x_label}"
     desc = "; ".join(_series_summary(item, x_end, fmt) for item in series)

@@ -109,7 +109,7 @@ def heatmap(
     legend_width = LEGEND_TEXT_OFFSET_PX + text_width(missing_label)
     width = left + max(CELL_WIDTH_PX * len(cols), legend_width) + LABEL_PADDING_PX
     height = top + CELL_HEIGHT_PX * len(rows) + HEATMAP_LEGEND_PX
-    ident = chart_id("heatmap", rows, cols, values, missing_label)
+    ident = chart_id("heatmap", title, rows, cols, values, missing_label)
     n_missing = sum(1 for row in values for value in row if _absent(value))
     desc = f"{len(rows)} × {len(cols)}; {missing_label}: {n_missing}"
     parts = [open_svg(ident, width, height, title or desc, desc, "heatmap")]
@@ -221,7 +221,7 @@ def funnel_bars(
     first = steps[0].count if steps else 0
     left, right = 8, CHART_WIDTH_PX - VALUE_ROOM_PX
     height = FUNNEL_ROW_PX * len(steps) + 8
-    ident = chart_id("funnel", [(step.label, step.count) for step in steps])
+    ident = chart_id("funnel", title, [(step.label, step.count) for step in steps])
     summary = "; ".join(
         f"{step.label}: {fmt.integer(step.count)} "
         f"({fmt.percent(_ratio(step.count, first))})"
@@ -299,7 +299,9 @@ def bars(
     low, high = _bar_domain(items)
     scale = Scale(low, high, left, right)
     ident = chart_id(
-        "bars", [(item.label, item.value, item.lower, item.upper) for item in items]
+        "bars",
+        title,
+        [(item.label, item.value, item.lower, item.upper) for item in items],
     )
     summary = "; ".join(
         f"{item.label}: {label_value(item.value) if item.value is not None else '–'}"

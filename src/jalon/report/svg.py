@@ -59,8 +59,9 @@ def text_width(text: str) -> float:
 def chart_id(kind: str, *parts: object) -> str:
     """Return a stable id prefix derived from the chart's content.
 
-    Two charts with the same content get the same id, which is harmless
-    because their patterns and clip paths are identical.
+    The parts should include the chart's title: two charts with the same
+    title and data get the same id, and a page would then hold duplicate
+    ids.
     """
     digest = hashlib.sha1(repr((kind, parts)).encode("utf-8")).hexdigest()[:8]
     return f"jc-{kind}-{digest}"
