@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -51,6 +54,30 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
     assert sorted(first_files) == sorted(second_files)
     for name, content in first_files.items():
         assert content == second_files[name], name
+
+
+def test_identical_bytes_across_processes(tmp_path: Path) -> None:
+    # Another interpreter with another string hash seed must write the same
+    # bytes, so no output may depend on set or hash order.
+    script = (
+        "import sys; from pathlib import Path; from jalon.demo import generate_demo; "
+        "generate_demo(Path(sys.argv[1]), seed=11, n_accounts=200)"
+    )
+    environment = {**os.environ, "PYTHONHASHSEED": "12345"}
+    completed = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "child")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    here = generate_demo(tmp_path / "parent", seed=11, n_accounts=200)
+    child_files = demo_files(tmp_path / "child")
+    parent_files = demo_files(here.out_dir)
+    assert sorted(child_files) == sorted(parent_files)
+    for name, content in parent_files.items():
+        assert child_files[name] == content, name
 
 
 def test_other_seed_gives_other_events(tmp_path: Path) -> None:
