@@ -22,9 +22,9 @@ WINDOW_SECONDS = WINDOW_HOURS * 3600
 END_HOURS = 24 * 10
 
 
-def random_rows():
+def random_rows(seed=SEED):
     """Return rows with times on a coarse grid, so ties in ts are frequent."""
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     rows = []
     for person in range(N_PERSONS):
         hours = np.sort(rng.integers(0, 12, EVENTS_PER_PERSON))
@@ -109,9 +109,10 @@ def expected_reached(rows, order):
     return counts
 
 
+@pytest.mark.parametrize("seed", [SEED, SEED + 1, SEED + 2])
 @pytest.mark.parametrize("order", ["ordered", "strict", "any"])
-def test_reached_matches_direct_search(store, order):
-    rows = random_rows()
+def test_reached_matches_direct_search(store, order, seed):
+    rows = random_rows(seed)
     events = store(rows)
     spec = parse_funnel(
         {
@@ -157,3 +158,35 @@ def test_step_times_match_direct_search(store, order):
         for column, share in (("median_days", 0.5), ("p90_days", 0.9)):
             expected = np.quantile(durations[step], share, method="inverted_cdf")
             assert row[column] == pytest.approx(expected), (step, column)
+
+
+def test_exclusions_match_direct_search(store):
+    # Strict funnels need no check: an exclusion event between two steps
+    # already breaks the strict chain.
+    rows = random_rows()
+    events = store(rows)
+    spec = parse_funnel(
+        {
+            "id": "f",
+            "window": f"{WINDOW_HOURS}h",
+            "steps": [{"event": name} for name in STEPS],
+            "exclude": [{"event": "z"}],
+        },
+        "funnels[0]",
+    )
+    result = compute_funnel(events, spec, observation_end=at(END_HOURS))
+    counts, excluded = [0] * len(STEPS), 0
+    for person_events in ordered_events(rows).values():
+        positions = chosen_attempt(person_events, strict=False)
+        if not positions:
+            continue
+        inside = person_events[positions[0] + 1 : positions[-1]]
+        if any(name == "z" for _, _, name in inside):
+            excluded += 1
+            continue
+        for step in range(len(positions)):
+            counts[step] += 1
+
+    assert excluded > 0, "the draw must exclude someone"
+    assert result.excluded == {"exclusion_event": excluded}
+    assert result.steps.n_reached.tolist() == counts
