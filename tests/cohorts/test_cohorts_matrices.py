@@ -261,3 +261,48 @@ def test_monthly_cohorts_by_anchor(con, anchor, active, observable, churned):
     assert result.active.iloc[0].tolist() == active
     assert result.observable.iloc[0].tolist() == observable
     assert result.churned.iloc[0].tolist() == churned
+
+
+TWO_MONTH_EVENTS = [
+    ("f", "login", day(2, 1)),
+    ("f", "login", day(3, 20)),
+    ("g", "login", day(1, 25)),
+    ("g", "login", day(4, 2)),
+    ("h", "login", day(2, 11)),
+]
+TWO_MONTH_ACCOUNTS = [
+    ("f", day(1, 15), day(3, 25), 1.0, 1),
+    ("g", day(1, 20), None, 1.0, 1),
+    ("h", day(2, 10), day(2, 20), 1.0, 2),
+]
+
+
+@pytest.fixture
+def monthly(con):
+    events, accounts = write(con, TWO_MONTH_EVENTS, TWO_MONTH_ACCOUNTS)
+    spec = parse_cohorts({"period": "month", "periods": 4}, "cohorts")
+    return compute_cohorts(events, accounts, spec, observation_end=day(5, 1))
+
+
+def test_monthly_retention_matrices(monthly):
+    # January (f, g): g in month 0, f in months 1 and 2, g in month 3.
+    # February (h): month 0 only; its month 3 ends Jun 1, after May 1.
+    np.testing.assert_allclose(
+        monthly.retention.to_numpy(), [[1 / 2, 1 / 2, 1 / 2, 1 / 2], [1, 0, 0, NAN]]
+    )
+    # Latest active month: f 2, g 3, h 0.
+    np.testing.assert_allclose(
+        monthly.retention_or_later.to_numpy(), [[1, 1, 1, 1 / 2], [1, 0, 0, NAN]]
+    )
+
+
+def test_monthly_churn_matrices(monthly):
+    # f churns on Mar 25 (month 2 of January); h on Feb 20 (month 0 of February).
+    np.testing.assert_allclose(
+        monthly.churn.to_numpy(), [[0, 0, 1 / 2, 0], [1, 0, 0, NAN]]
+    )
+    # At risk: January 2, 2, 2, 1; February 1, 0, 0: no hazard without anyone at risk.
+    np.testing.assert_allclose(
+        monthly.churn_hazard.to_numpy(), [[0, 0, 1 / 2, 0], [1, NAN, NAN, NAN]]
+    )
+    assert monthly.churn_spike.period.tolist() == [2, 0]
