@@ -102,7 +102,8 @@ def test_every_message_has_french_translation():
         entry = french.get(message_id)
         strings = () if entry is None else entry.string
         strings = (strings,) if isinstance(strings, str) else strings
-        if entry is None or not strings or not all(strings):
+        # Fuzzy entries are skipped when catalogs compile, so they count as missing.
+        if entry is None or entry.fuzzy or not strings or not all(strings):
             missing.append(f"{message_id!r} ({places[0]})")
 
     assert missing == [], "messages without a French translation:\n" + "\n".join(
