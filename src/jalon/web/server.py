@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 # Seconds uvicorn waits for open requests at shutdown before closing them.
 GRACEFUL_SHUTDOWN_S = 10
+# Allocations between two young-generation garbage collections (CPython's
+# default is 700). A batch of 100 messages allocates thousands of objects.
+GC_YOUNG_THRESHOLD = 50_000
 
 
 def run_server(
@@ -44,7 +48,23 @@ def run_server(
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     logger.info("serving %s on http://%s:%d", context.root, host, port)
+    _tune_garbage_collector()
     uvicorn.Server(config).run()
+
+
+def _tune_garbage_collector() -> None:
+    """Make collections cheaper for a long-running process with a large import heap.
+
+    ``gc.freeze`` moves the objects created so far (modules of pandas, Ibis,
+    DuckDB...) out of the collected generations, so the cycles caused by
+    request objects no longer rescan them. On the ingest benchmark this cut
+    the server's CPU time per batch by roughly a fifth, measured on a loaded
+    2-core machine, so an estimate.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
