@@ -93,7 +93,7 @@ def render_report(analysis: Any, lang: str) -> str:
 
 
 def _warn_missing_partials(analysis: Any) -> None:
-    # The template skips a section whose partial does not exist yet, so say so.
+    # The template skips a section whose partial does not exist yet, so log it.
     for field, partial in SECTION_PARTIALS.items():
         present = getattr(analysis, field, None) is not None
         if present and not (TEMPLATES_DIR / partial).is_file():
