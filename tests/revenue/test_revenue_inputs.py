@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from revenue_helpers import mrr_of, total, write
 
 from jalon.errors import InputError
+from jalon.i18n import Formatter
+from jalon.report.render import environment
+from jalon.revenue import export_excel
 from jalon.revenue.config import parse_revenue_config
 from jalon.revenue.load import load_billing
 from jalon.revenue.result import analyse
@@ -176,3 +179,18 @@ def test_stripe_cancellation_read(stripe):
     data, _ = stripe
     cancelled = data.subscriptions.set_index("subscription_id")["cancelled_at"]
     assert cancelled["sub_2"] == dt.date(2024, 6, 1)
+
+
+def test_rejections_in_report_section(french):
+    _, result = french
+    # Markup.format escapes the cell values, the catalog text stays as written.
+    html = environment("fr").get_template("_revenue.html.j2").render(revenue=result, fmt=Formatter("fr"))
+    assert "ligne 5, colonne Montant TTC : 'abc' n'est pas un montant" in html
+
+
+def test_rejections_in_workbook(french, tmp_path):
+    _, result = french
+    book = load_workbook(export_excel(result, tmp_path / "revenue.xlsx", "en"))
+    sheet = book["Rejected rows"]
+    first = [cell.value for cell in sheet[2]]
+    assert first[1:5] == [5, "Montant TTC", "abc", "input.invalid_amount"]

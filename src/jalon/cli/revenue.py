@@ -2,6 +2,7 @@
 
 # No "from __future__ import annotations": Typer must evaluate the
 # option types defined inside build_revenue_app.
+import json
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,8 @@ EXIT_FINDINGS = 1
 WORKBOOK_NAME = "revenue-{lang}.xlsx"
 RECOGNITION_NAME = "revenue-recognition-{lang}.csv"
 RECOGNITION_DETAIL_NAME = "revenue-recognition-lines-{lang}.csv"
+DEMO_TRUTH_FILE = "truth.json"
+RECENT_ROWS = 6
 
 def register(app: typer.Typer, _) -> None:
     """Add the ``revenue`` command group to ``app`` with help texts in its language."""
@@ -79,9 +82,20 @@ def load_result(config_path: Path):
             N_("{path} has no [revenue] section; add one that names your billing files."),
             path=str(config.path), value="", allowed="[revenue]",
         )  # fmt: skip
-    synthetic = "synthetic" in config.name.lower()
     with Store.open(config.store_path) as store:
-        return run_revenue(config.revenue, store, synthetic=synthetic)
+        return run_revenue(config.revenue, store, synthetic=is_synthetic(config.base_dir))
+
+
+def is_synthetic(folder: Path) -> bool:
+    """Return True for a project written by ``jalon demo``, whose truth.json says so."""
+    truth = folder / DEMO_TRUTH_FILE
+    if not truth.exists():
+        return False
+    try:
+        return json.loads(truth.read_text(encoding="utf-8")).get("synthetic") is True
+    except (json.JSONDecodeError, AttributeError):
+        logger.warning("%s is not a jalon demo truth file", truth)
+        return False
 
 
 def export_files(config_path: Path, out: Path | None, language: str) -> list[Path]:
@@ -122,6 +136,8 @@ def print_report(result, language: str, months: int) -> None:
         end=fmt.date(result.as_of), currency=result.base_currency))  # fmt: skip
     console.print(_headline_table(result, _, fmt))
     console.print(_movements_table(result, _, fmt, months))
+    console.print(_recognition_table(result, _, fmt))
+    console.print(_renewals_table(result, _, fmt))
     console.print(_unit_economics_table(result, _, fmt))
     for key in ("ltv", "cac", "payback"):
         console.print(f"[dim]{_(result.formulas[key])}[/dim]")
@@ -156,6 +172,33 @@ def _movements_table(result, _, fmt: Formatter, months: int) -> Table:
         table.add_column(_(cols[key]), justify="right")
     for row in result.totals.tail(months).itertuples(index=False):
         table.add_row(f"{row.month:%Y-%m}", *(_money(result, fmt, getattr(row, key)) for key in keys))
+    return table
+
+
+def _recognition_table(result, _, fmt: Formatter) -> Table:
+    cols = result.labels["columns"]
+    table = Table(title=_("Revenue recognition ({currency})").format(currency=result.base_currency),
+                  title_justify="left")  # fmt: skip
+    keys = ("invoiced_minor", "recognized_minor", "deferred_minor", "accrued_minor")
+    table.add_column(_(cols["month"]))
+    for key in keys:
+        table.add_column(_(cols[key]), justify="right")
+    observed = result.recognition[result.recognition["month"] <= result.months[-1]]
+    for row in observed.tail(RECENT_ROWS).itertuples(index=False):
+        table.add_row(f"{row.month:%Y-%m}", *(_money(result, fmt, getattr(row, key)) for key in keys))
+    return table
+
+
+def _renewals_table(result, _, fmt: Formatter) -> Table:
+    cols = result.labels["columns"]
+    table = Table(title=_("Renewals due ({currency})").format(currency=result.base_currency),
+                  title_justify="left")  # fmt: skip
+    table.add_column(_(cols["month"]))
+    for key in ("renewals", "mrr_at_stake_minor"):
+        table.add_column(_(cols[key]), justify="right")
+    upcoming = result.renewals[result.renewals["month"] > result.months[-1]]
+    for row in upcoming.head(RECENT_ROWS).itertuples(index=False):
+        table.add_row(f"{row.month:%Y-%m}", fmt.integer(row.renewals), _money(result, fmt, row.mrr_at_stake_minor))
     return table
 
 

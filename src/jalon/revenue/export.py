@@ -52,20 +52,22 @@ REJECTED_TITLE = "Rejected rows"
 TTV_TITLE = "Revenue by TTV"
 
 
-def sheets(result: RevenueResult) -> list[tuple[str, pd.DataFrame]]:
+def sheets(result: RevenueResult, _: Callable[[str], str] = str) -> list[tuple[str, pd.DataFrame]]:
     """Return the (English sheet title, table) pairs of the workbook."""
     pairs = [(title, getattr(result, attribute)) for title, attribute in SHEETS]
-    pairs.append((REJECTED_TITLE, rejected_rows(result)))
+    pairs.append((REJECTED_TITLE, rejected_rows(result, _)))
     if result.ttv is not None:
         pairs.append((TTV_TITLE, result.ttv))
     return pairs
 
 
-def rejected_rows(result: RevenueResult) -> pd.DataFrame:
-    """Return the rejected input rows as a table (file, row, column, value, message)."""
+def rejected_rows(result: RevenueResult, _: Callable[[str], str] = str) -> pd.DataFrame:
+    """Return the rejected input rows as a table (file, row, column, value,
+    code, message), messages translated by ``_``."""
     rows = [{"file": e.params.get("file"), "row": e.params.get("row"),
              "column": e.params.get("column"), "value": e.params.get("value"),
-             "code": e.code, "message": e.template} for e in result.rejections]  # fmt: skip
+             "code": e.code, "message": _(e.template).format(**e.params)}
+            for e in result.rejections]  # fmt: skip
     return pd.DataFrame(rows, columns=["file", "row", "column", "value", "code", "message"])
 
 
@@ -93,7 +95,7 @@ def export_excel(result: RevenueResult, path: Path, lang: str) -> Path:
     summary.column_dimensions["A"].width = 48
     summary.column_dimensions["B"].width = 40
     used = {summary.title}
-    for title, frame in sheets(result):
+    for title, frame in sheets(result, _):
         sheet = book.create_sheet(_unique(_safe_title(_(title)), used))
         _write_frame(sheet, frame, result, _)
         for cell in sheet[1]:
@@ -164,8 +166,6 @@ def cell_value(column: str, value: object, result: RevenueResult, _) -> object:
         return float(Decimal(str(value)).scaleb(-result.minor_digits))
     if column in TRANSLATED_VALUE_COLUMNS or (column == "value" and value == "all"):
         return _(VALUE_LABELS[value]) if value in VALUE_LABELS else value
-    if column == "message":
-        return _(str(value))
     if isinstance(value, pd.Timestamp):
         return value.date()
     if hasattr(value, "item"):

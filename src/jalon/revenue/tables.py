@@ -66,7 +66,9 @@ def find_columns(
             if header in frame.columns:
                 found[name] = header
                 continue
-            candidates = (normalise_header(header),)
+            # The same overrides serve every billing file, so a header missing
+            # from this file falls back to the usual names.
+            candidates = (normalise_header(header), *candidates)
         for candidate in candidates:
             if candidate in by_normal:
                 found[name] = by_normal[candidate]
