@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jalon.errors import N_, ApiError
@@ -293,9 +294,20 @@ def _check_text(value: str | None, path: str) -> str | None:
 
 
 def _to_json(value: dict[str, Any] | None, path: str) -> str:
-    # ASCII escapes keep any unpaired surrogate storable in SQLite.
+    """Serialize properties or traits; reject NaN and infinities, which JSON excludes."""
+    if not value:
+        return "{}"
+    # pydantic-core's serializer is several times faster than json.dumps;
+    # json.dumps stays the strict path for the rare text that may need it.
     try:
-        return json.dumps(value or {}, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+        data = pydantic_core.to_json(value, inf_nan_mode="constants")
+    except (pydantic_core.PydanticSerializationError, ValueError):
+        data = None
+    if data is not None and b"NaN" not in data and b"Infinity" not in data:
+        return data.decode("utf-8")
+    try:
+        # ASCII escapes keep any unpaired surrogate storable in SQLite.
+        return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
     except ValueError:
         raise ApiError(
             "api.not_finite",
