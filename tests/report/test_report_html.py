@@ -299,14 +299,11 @@ def test_report_hides_empty_sections():
     assert len(page.find_all("section", id="definitions")) == 1
 
 
-def test_report_rendering_is_deterministic():
-    analysis = build_analysis()
-
+def test_report_rendering_is_deterministic(analysis):
     assert render_report(analysis, "fr") == render_report(analysis, "fr")
 
 
-def test_write_report_creates_folders(tmp_path):
-    analysis = build_analysis()
+def test_write_report_creates_folders(analysis, tmp_path):
     target = tmp_path / "out" / "nested" / "report.html"
 
     written = write_report(analysis, target, "fr")
