@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from ingest_helpers import column, events_spec, write
 
-from jalon.ingest import load_project
+from jalon.errors import StoreError
+from jalon.ingest import AccountColumns, AccountSource, load_project
+from jalon.store import Store
 
 FIRST = (
     "account_id,event,timestamp\na1,login,2024-03-01 10:00\na2,login,2024-03-01 11:00\n"
@@ -108,6 +111,61 @@ def test_summary_repr_states_counts(store, tmp_path):
     summary = load_project(store, events_spec(["day1.csv"]), None, tmp_path)
 
     assert repr(summary) == (
-        "IngestSummary(1 files: 1 loaded, 0 reloaded, 0 unchanged; store holds "
+        "IngestSummary(1 file: 1 loaded, 0 reloaded, 0 unchanged; store holds "
         "2 events and 0 accounts; rows excluded: missing_account_id=1)"
     )
+
+
+def test_changed_accounts_file_replaces_table(store, tmp_path):
+    write(tmp_path / "day1.csv", FIRST)
+    path = write(tmp_path / "accounts.csv", "id,plan\na1,pro\n,free\n")
+    accounts = AccountSource("accounts.csv", AccountColumns("id"))
+    load_project(store, events_spec(["day1.csv"]), accounts, tmp_path)
+    write(path, "id,plan\na1,pro\na2,free\na3,free\n")
+
+    summary = load_project(store, events_spec(["day1.csv"]), accounts, tmp_path)
+
+    assert statuses(summary) == [
+        ("day1.csv", "unchanged"),
+        ("accounts.csv", "reloaded"),
+    ]
+    assert summary.accounts_total == 3
+    # The blank id of the first version no longer counts.
+    assert summary.excluded == {}
+
+
+def test_accounts_path_switch_forgets_old_file(store, tmp_path):
+    write(tmp_path / "day1.csv", FIRST)
+    write(tmp_path / "old.csv", "id,plan\na1,pro\n,free\n")
+    write(tmp_path / "new.csv", "id,plan\na1,pro\na2,free\n")
+    load_project(
+        store,
+        events_spec(["day1.csv"]),
+        AccountSource("old.csv", AccountColumns("id")),
+        tmp_path,
+    )
+
+    summary = load_project(
+        store,
+        events_spec(["day1.csv"]),
+        AccountSource("new.csv", AccountColumns("id")),
+        tmp_path,
+    )
+
+    assert summary.accounts_total == 2
+    assert summary.excluded == {}
+    assert store.files()["path"].tolist() == [
+        str(tmp_path / "day1.csv"),
+        str(tmp_path / "new.csv"),
+    ]
+
+
+def test_read_only_store_rejected(tmp_path):
+    write(tmp_path / "day1.csv", FIRST)
+    path = tmp_path / "store.duckdb"
+    Store.open(path).close()
+
+    with Store.open(path, read_only=True) as store, pytest.raises(StoreError) as caught:
+        load_project(store, events_spec(["day1.csv"]), None, tmp_path)
+
+    assert caught.value.code == "store.read_only"

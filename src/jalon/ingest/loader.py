@@ -71,8 +71,9 @@ class IngestSummary:
             by_status[load.status] += 1
         statuses = ", ".join(f"{count} {status}" for status, count in by_status.items())
         excluded = describe_reason_counts(self.excluded)
+        noun = "file" if len(self.files) == 1 else "files"
         return (
-            f"IngestSummary({len(self.files)} files: {statuses}; store holds "
+            f"IngestSummary({len(self.files)} {noun}: {statuses}; store holds "
             f"{self.events_total} events and {self.accounts_total} accounts; "
             f"rows excluded: {excluded})"
         )
