@@ -169,10 +169,11 @@ def _percentile_cell(percentile: Any, text: Text) -> Cell:
             message = text._("not reached by half of accounts within the window")
         else:
             message = text._("not reached within the window")
-        detail = ""
-        if percentile.lower is not None:
-            detail = text._("later than {days}").format(days=fmt.days(percentile.lower))
-        return Cell(field, message.format(share=fmt.percent(percentile.q, 0)), detail)
+        # Only the lower confidence limit can exist: it prints as "≥ 2.0 d".
+        detail = (
+            "" if percentile.lower is None else fmt.days_range(percentile.lower, None)
+        )
+        return Cell(field, message, detail)
     detail = fmt.days_range(percentile.lower, percentile.upper)
     return Cell(field, fmt.days(percentile.days), detail)
 
