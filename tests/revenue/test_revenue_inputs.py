@@ -194,3 +194,13 @@ def test_rejections_in_workbook(french, tmp_path):
     sheet = book["Rejected rows"]
     first = [cell.value for cell in sheet[2]]
     assert first[1:5] == [5, "Montant TTC", "abc", "input.invalid_amount"]
+
+
+def test_rejected_value_escaped_in_report(tmp_path):
+    write(tmp_path, "lines.csv", "invoice_id,customer_id,invoice_date,amount\nI1,A,2024-01-01,10\n"
+          "I2,A,2024-01-02,<b>9</b>\n")
+    spec = parse_revenue_config({"invoices": "lines.csv"}, tmp_path)
+    result = analyse(load_billing(spec), spec)
+    html = environment("en").get_template("_revenue.html.j2").render(revenue=result, fmt=Formatter("en"))
+    assert "&lt;b&gt;9&lt;/b&gt;" in html
+    assert "<b>9</b>" not in html

@@ -197,7 +197,7 @@ def _invoice_line(reader: RowReader, spec: RevenueSpec, subscriptions: dict) -> 
         "file": str(reader.path), "row": reader.row, "line_id": f"{invoice_id}#1",
         "account_id": reader.text("account_id"), "invoice_id": invoice_id,
         "invoice_date": invoice_date, "period_start": start, "period_end": end,
-        "currency": currency, "amount_minor": to_minor(max(net, Decimal(0)), currency),
+        "currency": currency, "amount_minor": to_minor(net, currency),
         "tax_minor": to_minor(tax, currency),
         "discount_minor": to_minor(reader.get("discount", money, Decimal(0)), currency),
         "status": reader.get("status", _status, ...),
