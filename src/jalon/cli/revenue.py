@@ -87,7 +87,7 @@ def load_result(config_path: Path):
 
 
 def is_synthetic(folder: Path) -> bool:
-    """Return True for a project written by ``jalon demo``, whose truth.json says so."""
+    """Return True when ``truth.json`` in ``folder`` marks the data as synthetic (``jalon demo``)."""
     truth = folder / DEMO_TRUTH_FILE
     if not truth.exists():
         return False
