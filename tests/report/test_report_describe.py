@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from jalon.i18n import translations
-from jalon.i18n.labels import caveat_label, exclusion_reason_label, tier_label
+from jalon.i18n.labels import (
+    caveat_label,
+    exclusion_reason_label,
+    file_kind_label,
+    file_status_label,
+    tier_label,
+)
 from jalon.report.describe import (
     describe_churn,
     describe_condition,
@@ -282,3 +288,25 @@ def test_describe_condition_reads_language_of_gettext():
 
 def test_language_of_plain_function_is_english():
     assert language_of(lambda text: text) == "en"
+
+
+@pytest.mark.parametrize(
+    ("function", "code", "french"),
+    [
+        (file_status_label, "reloaded", "rechargé (contenu modifié)"),
+        (file_status_label, "unchanged", "inchangé"),
+        (file_kind_label, "accounts", "comptes"),
+        (
+            exclusion_reason_label,
+            "after_end",
+            "événement postérieur à la fin de l'observation",
+        ),
+        (
+            caveat_label,
+            "none_reached",
+            "Aucun compte n'a atteint le jalon dans la fenêtre d'observation.",
+        ),
+    ],
+)
+def test_code_labels_french(function, code, french):
+    assert function(code, translations("fr").gettext) == french
