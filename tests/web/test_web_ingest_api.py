@@ -431,3 +431,46 @@ def test_openapi_references_resolve(live_server):
     assert unresolved == []
     body = schema["paths"]["/v1/batch"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/BatchRequest"}
+
+
+def test_single_identify_and_group_endpoints(live_server):
+    headers = basic_auth(live_server.write_key)
+
+    identify = httpx.post(
+        f"{live_server.url}/v1/identify",
+        json={"userId": "u5", "traits": {"role": "admin"}, "messageId": "i1"},
+        headers=headers,
+    )
+    group = httpx.post(
+        f"{live_server.url}/v1/group",
+        json={"userId": "u5", "groupId": "delta", "traits": {"plan": "team"}, "messageId": "g1"},
+        headers=headers,
+    )
+    view = httpx.get(
+        f"{live_server.url}/api/accounts/delta",
+        headers={"Authorization": f"Bearer {live_server.read_key}"},
+    )
+
+    assert identify.json() == {"success": True, "stored": 1, "duplicates": 0}
+    assert group.json() == {"success": True, "stored": 1, "duplicates": 0}
+    assert view.json()["traits"] == {"plan": "team"}
+    assert view.json()["users"] == ["u5"]
+
+
+def test_unknown_content_encoding_gets_415(live_server):
+    response = httpx.post(
+        f"{live_server.url}/v1/batch",
+        content=b'{"batch": []}',
+        headers={**basic_auth(live_server.write_key), "Content-Encoding": "br"},
+    )
+
+    assert response.status_code == 415
+    assert response.json()["params"] == {"value": "br"}
+
+
+def test_empty_batch_is_accepted(live_server):
+    response = httpx.post(
+        f"{live_server.url}/v1/batch", json={"batch": []}, headers=basic_auth(live_server.write_key)
+    )
+
+    assert response.json() == {"success": True, "stored": 0, "duplicates": 0}
