@@ -135,6 +135,19 @@ def test_bad_encoding_names_row_column_value(store, tmp_path):
     assert 'events.encoding = "latin-1"' in str(error)
 
 
+def test_bad_encoding_in_reencoded_file(store, tmp_path):
+    # 0x81 is not a cp1252 character, so re-encoding to UTF-8 fails on row 3.
+    body = b"account_id,event,timestamp,city\na1,login,2024-03-01,Paris\n"
+    (tmp_path / "events.csv").write_bytes(body + b"a2,login,2024-03-02,Li\x81ge\n")
+
+    error = load_error(store, tmp_path, events_spec(encoding="cp1252"))
+
+    assert error.code == "input.bad_encoding"
+    assert error.params["row"] == 3
+    assert error.params["column"] == "city"
+    assert error.params["value"] == "Li\\x81ge"
+
+
 def test_bad_encoding_in_header(store, tmp_path):
     (tmp_path / "events.csv").write_bytes(
         "account_id,event,timestamp,année\n".encode("latin-1")

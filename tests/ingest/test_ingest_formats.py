@@ -180,3 +180,11 @@ def test_csv_types_from_whole_file(store, tmp_path):
 
     assert column(store, "p_amount") == [3.0, 2.5]
     assert column(store, "p_trial") == [True, False]
+
+
+def test_utf16_csv(store, tmp_path):
+    write(tmp_path / "events.csv", CSV_TEXT.replace("pro", "équipe"), encoding="utf-16")
+
+    load_project(store, events_spec(encoding="utf-16"), None, tmp_path)
+
+    assert column(store, "p_plan") == ["équipe", "free"]

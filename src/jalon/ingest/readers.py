@@ -5,7 +5,8 @@ file (``read_csv``, ``read_parquet``, ``read_json``, or a registered frame
 for Excel) and its columns by the name users write in jalon.toml. Nested
 JSON and Parquet structs are flattened to dotted paths, so
 ``{"properties": {"plan": "pro"}}`` gives the column ``properties.plan``.
-Values of mixed JSON types are read as text.
+JSON values of mixed types are read as text. CSV columns are read as text
+and typed from every value of the file (BOOLEAN, BIGINT, DOUBLE or VARCHAR).
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ logger = logging.getLogger(__name__)
 
 #: Delimiters tried when none is configured, in order of preference on ties.
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
-#: Encodings DuckDB's CSV reader decodes itself, by Python codec name.
-NATIVE_CSV_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "iso8859-1": "latin-1"}
+#: Encodings DuckDB's CSV reader decodes itself, by Python codec name. Others,
+#: UTF-16 included, are re-encoded to UTF-8 first, so that the header line and
+#: error lines can be read byte by byte.
+NATIVE_CSV_ENCODINGS = {"utf-8": "utf-8", "iso8859-1": "latin-1"}
 
 _LINE_PATTERN = re.compile(r"(?:on Line|in line|line):? (\d+)", re.IGNORECASE)
 
@@ -101,10 +104,9 @@ def open_source(
     if data_file.format in ("csv", "jsonl") and codec not in _native_codecs(
         data_file.format
     ):
-        source_path = _transcode_to_utf8(data_file, encoding, section)
+        source_path = _transcode_to_utf8(data_file, encoding, section, delimiter)
         cleanups.append(lambda: source_path.unlink(missing_ok=True))
         codec = "utf-8"
-        data_file = DataFile(data_file.path, data_file.format, data_file.compression)
         compression = None
     else:
         compression = data_file.compression
@@ -157,29 +159,57 @@ def _native_codecs(file_format: str) -> tuple[str, ...]:
     return ("utf-8",)
 
 
-def _transcode_to_utf8(data_file: DataFile, encoding: str, section: str) -> Path:
-    """Re-encode a file DuckDB cannot decode into a temporary UTF-8 file."""
+def _transcode_to_utf8(
+    data_file: DataFile, encoding: str, section: str, delimiter: str | None
+) -> Path:
+    """Re-encode a file DuckDB cannot decode into a temporary UTF-8 file.
+
+    Lines are decoded one at a time, so an invalid byte is reported on its own
+    line, with its column when the file is CSV.
+    """
     target = Path(tempfile.gettempdir()) / f"jalon-{uuid.uuid4().hex}.utf8"
     logger.info(
         "re-encoding %s from %s to UTF-8 in %s", data_file.path, encoding, target
     )
     opener = gzip.open if data_file.compression == "gzip" else open
+    decoder = codecs.getincrementaldecoder(encoding)()
+    header = ""
     line_number = 0
+    raw_line = b""
     try:
         with (
             opener(data_file.path, "rb") as raw,
-            target.open("w", encoding="utf-8") as out,
+            target.open("w", encoding="utf-8", newline="") as out,
         ):
-            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-            for line_number, line in enumerate(text, start=1):
-                out.write(line)
+            for line_number, raw_line in enumerate(raw, start=1):
+                text = decoder.decode(raw_line)
+                header = header or text
+                out.write(text)
+            out.write(decoder.decode(b"", final=True))
     except UnicodeDecodeError as error:
         target.unlink(missing_ok=True)
-        snippet = error.object[max(0, error.start - 20) : error.end + 20]
+        column, value = _field_at(raw_line, error.start, encoding, header, delimiter)
         raise problems.bad_encoding(
-            str(data_file.path), line_number + 1, "?", repr(snippet), encoding, section
+            str(data_file.path), line_number, column, value, encoding, section
         ) from error
     return target
+
+
+def _field_at(
+    raw_line: bytes, position: int, encoding: str, header: str, delimiter: str | None
+) -> tuple[str, str]:
+    """Return the column name and field text around byte ``position`` of a line."""
+    text = raw_line.decode(encoding, errors="backslashreplace").rstrip("\r\n")
+    if not header or delimiter is None and not header.strip():
+        return "?", text
+    separator = delimiter or _guess_delimiter(header)
+    prefix = raw_line[:position].decode(encoding, errors="replace")
+    index = prefix.count(separator)
+    names = next(csv.reader([header.rstrip("\r\n")], delimiter=separator))
+    fields = text.split(separator)
+    column = names[index] if index < len(names) else str(index + 1)
+    value = fields[index] if index < len(fields) else text
+    return column, value
 
 
 def _open_csv(
@@ -197,8 +227,8 @@ def _open_csv(
     names = next(csv.reader([header_line], delimiter=used, quotechar='"'))
     _check_header(str(data_file.path), header_line, names, used, section)
 
-    # DuckDB's sniffer is off: on a file with a malformed row in its sample it
-    # was seen to return no rows at all. Every column is read as text and typed
+    # DuckDB's sniffer is off because, in DuckDB 2.0.1, a small file with a
+    # malformed row in its sample returned no rows at all instead of an error. Every column is read as text and typed
     # below from the whole file.
     text_types = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in names)
     options = {
@@ -469,8 +499,9 @@ def file_row(source: Source, record: int) -> int:
     """Return the row number users see for data record ``record`` (1-based).
 
     DuckDB's readers skip blank lines, so ``row_number()`` counts records. A
-    text file is scanned here to turn the record number into its line number
-    (CSV: the line where the record starts; header is line 1). This reads the
+    text file is scanned here to turn the record number into its line number.
+    For CSV this is the line where the record starts, the header being line 1.
+    This reads the
     file up to that record, so call it only to report an error.
     """
     if source.file.format not in ("csv", "jsonl"):
@@ -531,8 +562,10 @@ def _infer_text_types(
                 f"count({quoted}) FILTER (WHERE lower(trim({quoted})) NOT IN ('true', 'false'))",
                 # try_cast rounds "2.5" to the integer 3, so integers are matched
                 # as text; 18 digits always fit in BIGINT.
-                f"count({quoted}) FILTER "
-                f"(WHERE NOT regexp_full_match(trim({quoted}), '[+-]?[0-9]{{1,18}}'))",
+                (
+                    f"count({quoted}) FILTER "
+                    f"(WHERE NOT regexp_full_match(trim({quoted}), '[+-]?[0-9]{{1,18}}'))"
+                ),
                 f"count({quoted}) FILTER (WHERE try_cast({quoted} AS DOUBLE) IS NULL)",
             ]
     try:
