@@ -1,0 +1,302 @@
+"""Cox model of churn with reaching a milestone as a time-varying covariate.
+
+Each account contributes at most two start/stop rows: from its start until it
+reaches the milestone with ``reached = 0``, then until churn or the end with
+``reached = 1``. An account is therefore counted as "not reached" while it has
+not reached the milestone yet, which removes the immortal-time bias of the
+naive "ever reached" comparison.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxTimeVaryingFitter
+from lifelines.exceptions import ConvergenceError
+from scipy.stats import chi2
+
+from jalon.churn_link.frame import STATUS_REACHED
+from jalon.churn_link.results import CoxCovariate, CoxResult, Estimate, PHCheck
+
+logger = logging.getLogger(__name__)
+
+REACHED = "reached"
+REACHED_BEFORE = "reached_before_cut"
+REACHED_AFTER = "reached_after_cut"
+PH_METHOD = "piecewise_wald"
+#: Segment values with fewer accounts are pooled with the reference value.
+MIN_LEVEL_ACCOUNTS = 30
+#: Penalty used when the unpenalised model does not converge.
+FALLBACK_PENALIZER = 0.01
+PH_ALPHA = 0.05
+Z_95 = 1.959963984540054
+
+#: Caveat and exclusion codes.
+CAVEAT_NOT_PROPORTIONAL = "cox_not_proportional"
+CAVEAT_PENALIZED = "cox_penalized"
+CAVEAT_RARE_LEVELS = "cox_rare_levels_pooled"
+CAVEAT_FAILED = "cox_failed"
+CAVEAT_ASSOCIATION = "association_not_cause"
+EXCLUDED_NO_START = "no_milestone_start"
+EXCLUDED_ZERO_FOLLOW_UP = "zero_follow_up"
+
+
+def start_stop_rows(frame: pd.DataFrame, milestone: str) -> pd.DataFrame:
+    """Return the start/stop rows of each account, at most two per account.
+
+    Columns: ``row_id`` (position of the account in ``frame``), ``start``,
+    ``stop`` (days since the start), ``reached`` and ``event`` (churn at
+    ``stop``). A churn at the instant the milestone is reached falls in the
+    first row, because the covariate must be known just before the event.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"churn_days": [10.0, 8.0], "churn_status": [1, 0],
+    ...     "m_a_days": [4.0, 8.0], "m_a_status": [1.0, 0.0]})
+    >>> start_stop_rows(frame, "a")[["row_id", "start", "stop", "reached", "event"]]
+       row_id  start  stop  reached  event
+    0       0    0.0   4.0        0      0
+    1       0    4.0  10.0        1      1
+    2       1    0.0   8.0        0      0
+    """
+    status = frame[f"m_{milestone}_status"].to_numpy()
+    reached_at = frame[f"m_{milestone}_days"].to_numpy(float)
+    end = frame["churn_days"].to_numpy(float)
+    churned = frame["churn_status"].to_numpy(int)
+    row_id = np.arange(len(frame))
+    has_reached = (status == STATUS_REACHED) & (reached_at < end)
+
+    before_stop = np.where(has_reached, reached_at, end)
+    before = pd.DataFrame(
+        {
+            "row_id": row_id,
+            "start": 0.0,
+            "stop": before_stop,
+            "reached": 0,
+            "event": np.where(has_reached, 0, churned),
+        }
+    )
+    after = pd.DataFrame(
+        {
+            "row_id": row_id[has_reached],
+            "start": reached_at[has_reached],
+            "stop": end[has_reached],
+            "reached": 1,
+            "event": churned[has_reached],
+        }
+    )
+    rows = pd.concat([before, after], ignore_index=True)
+    rows = rows[rows["stop"] > rows["start"]]
+    return rows.sort_values(["row_id", "start"], kind="mergesort").reset_index(drop=True)
+
+
+def segment_indicators(
+    frame: pd.DataFrame, segments: Sequence[str]
+) -> tuple[pd.DataFrame, list[tuple[str, str, str, str]], bool]:
+    """Return 0/1 indicator columns per segment value against the most common one.
+
+    Returns the indicators (one row per account of ``frame``), the list of
+    ``(column, segment, level, reference)`` and whether rare values were
+    pooled with the reference.
+    """
+    columns: dict[str, np.ndarray] = {}
+    described: list[tuple[str, str, str, str]] = []
+    pooled = False
+    for index, segment in enumerate(segments):
+        counts = frame[segment].value_counts()
+        counts = counts.sort_index().sort_values(ascending=False, kind="mergesort")
+        if len(counts) < 2:
+            continue
+        reference = str(counts.index[0])
+        for level, count in counts.iloc[1:].items():
+            if count < MIN_LEVEL_ACCOUNTS:
+                pooled = True
+                continue
+            name = f"seg{index}_{len(described)}"
+            columns[name] = (frame[segment] == level).to_numpy(int)
+            described.append((name, segment, str(level), reference))
+    return pd.DataFrame(columns, index=frame.index), described, pooled
+
+
+def _fit(rows: pd.DataFrame, penalizer: float) -> CoxTimeVaryingFitter:
+    fitter = CoxTimeVaryingFitter(penalizer=penalizer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter.fit(
+            rows.drop(columns=["row_id"]),
+            event_col="event",
+            start_col="start",
+            stop_col="stop",
+        )
+    return fitter
+
+
+def _fit_with_fallback(rows: pd.DataFrame) -> tuple[CoxTimeVaryingFitter, float]:
+    """Fit without penalty, or with a small one when that does not converge."""
+    try:
+        return _fit(rows, 0.0), 0.0
+    except (ConvergenceError, np.linalg.LinAlgError) as error:
+        logger.warning("Cox model did not converge (%s); refitting with a penalty", error)
+        return _fit(rows, FALLBACK_PENALIZER), FALLBACK_PENALIZER
+
+
+def _estimate(fitter: CoxTimeVaryingFitter, name: str) -> Estimate:
+    row = fitter.summary.loc[name]
+    return Estimate(
+        value=float(row["exp(coef)"]),
+        lower=float(row["exp(coef) lower 95%"]),
+        upper=float(row["exp(coef) upper 95%"]),
+        p_value=float(row["p"]),
+    )
+
+
+def split_at(rows: pd.DataFrame, cut: float) -> pd.DataFrame:
+    """Split rows spanning ``cut`` and give ``reached`` one column per period."""
+    spanning = (rows["start"] < cut) & (rows["stop"] > cut)
+    first = rows[spanning].assign(stop=cut, event=0)
+    second = rows[spanning].assign(start=cut)
+    split = pd.concat([rows[~spanning], first, second], ignore_index=True)
+    early = split["stop"] <= cut
+    split[REACHED_BEFORE] = np.where(early, split[REACHED], 0)
+    split[REACHED_AFTER] = np.where(early, 0, split[REACHED])
+    return split.drop(columns=[REACHED])
+
+
+def piecewise_ph_check(rows: pd.DataFrame, cut: float, penalizer: float) -> PHCheck:
+    """Test whether the hazard ratio of ``reached`` differs before and after ``cut``."""
+    try:
+        fitter = _fit(split_at(rows, cut), penalizer)
+    except (ConvergenceError, np.linalg.LinAlgError, ValueError) as error:
+        logger.exception("proportional-hazards check failed: %s", error)
+        return PHCheck(PH_METHOD, cut, None, None, None)
+    params = fitter.params_
+    # lifelines labels only the rows of this matrix, so label the columns too.
+    covariance = pd.DataFrame(
+        fitter.variance_matrix_.to_numpy(), index=params.index, columns=params.index
+    )
+    difference = params[REACHED_BEFORE] - params[REACHED_AFTER]
+    variance = (
+        covariance.loc[REACHED_BEFORE, REACHED_BEFORE]
+        + covariance.loc[REACHED_AFTER, REACHED_AFTER]
+        - 2 * covariance.loc[REACHED_BEFORE, REACHED_AFTER]
+    )
+    p_value = float(chi2.sf(difference**2 / variance, 1)) if variance > 0 else None
+    return PHCheck(
+        PH_METHOD,
+        cut,
+        _estimate(fitter, REACHED_BEFORE),
+        _estimate(fitter, REACHED_AFTER),
+        p_value,
+    )
+
+
+def _cut_day(rows: pd.DataFrame) -> float | None:
+    """Return the median churn time of reached accounts, where the PH check cuts."""
+    churn_times = rows.loc[(rows["event"] == 1) & (rows[REACHED] == 1), "stop"]
+    if churn_times.empty:
+        return None
+    return float(np.median(churn_times))
+
+
+def time_varying_cox(
+    frame: pd.DataFrame, milestone: str, segments: Sequence[str] = ()
+) -> CoxResult:
+    """Fit churn on reaching ``milestone`` (time-varying) plus segment indicators.
+
+    Parameters
+    ----------
+    frame
+        Per-account frame from :func:`jalon.churn_link.frame.account_frame`.
+    milestone
+        Milestone id.
+    segments
+        Segment columns to adjust for.
+
+    Returns
+    -------
+    CoxResult
+        Caveat codes: ``cox_not_proportional`` (the piecewise check gives
+        p < 0.05), ``cox_penalized``, ``cox_rare_levels_pooled``,
+        ``cox_failed`` and always ``association_not_cause``.
+    """
+    included = frame[frame[f"m_{milestone}_status"].notna()].reset_index(drop=True)
+    excluded = {EXCLUDED_NO_START: len(frame) - len(included)}
+    indicators, described, pooled = segment_indicators(included, segments)
+    rows = start_stop_rows(included, milestone)
+    excluded[EXCLUDED_ZERO_FOLLOW_UP] = len(included) - rows["row_id"].nunique()
+    rows = rows.join(indicators, on="row_id")
+    caveats = [CAVEAT_RARE_LEVELS] if pooled else []
+    n_churned = int(rows["event"].sum())
+
+    try:
+        fitter, penalizer = _fit_with_fallback(rows)
+    except (ConvergenceError, np.linalg.LinAlgError, ValueError) as error:
+        logger.exception("time-varying Cox model failed for %s: %s", milestone, error)
+        return CoxResult(
+            milestone, rows["row_id"].nunique(), n_churned, len(rows),
+            _nonzero(excluded), Estimate(None, None, None), (),
+            PHCheck(PH_METHOD, None, None, None, None), 0.0,
+            (*caveats, CAVEAT_FAILED, CAVEAT_ASSOCIATION),
+        )
+    if penalizer:
+        caveats.append(CAVEAT_PENALIZED)
+    cut = _cut_day(rows)
+    ph_check = (
+        piecewise_ph_check(rows, cut, penalizer)
+        if cut is not None
+        else PHCheck(PH_METHOD, None, None, None, None)
+    )
+    if ph_check.p_value is not None and ph_check.p_value < PH_ALPHA:
+        caveats.append(CAVEAT_NOT_PROPORTIONAL)
+    covariates = tuple(
+        CoxCovariate(name, segment, level, reference, _estimate(fitter, name))
+        for name, segment, level, reference in described
+    )
+    result = CoxResult(
+        milestone=milestone,
+        n_accounts=int(rows["row_id"].nunique()),
+        n_churned=n_churned,
+        n_rows=len(rows),
+        excluded=_nonzero(excluded),
+        reached=_estimate(fitter, REACHED),
+        covariates=covariates,
+        ph_check=ph_check,
+        penalizer=penalizer,
+        caveats=(*caveats, CAVEAT_ASSOCIATION),
+    )
+    logger.info("%r", result)
+    return result
+
+
+def landmark_adjusted_hazard_ratio(
+    frame: pd.DataFrame, milestone: str, landmark: float, segments: Sequence[str]
+) -> Estimate:
+    """Return the churn hazard ratio of reaching ``milestone``, followed from ``landmark``.
+
+    Only accounts in the landmark population enter (``frame`` must hold
+    them only, see :func:`jalon.churn_link.landmark.landmark_population`).
+    Time restarts at the landmark. Accounts that reach the milestone later
+    switch to ``reached = 1`` when they do, and segment indicators adjust
+    for segment differences, so this estimates the hazard ratio of having
+    reached value rather than of having reached it by the landmark.
+    """
+    shifted = frame.assign(
+        churn_days=frame["churn_days"] - landmark,
+        **{f"m_{milestone}_days": (frame[f"m_{milestone}_days"] - landmark).clip(lower=0.0)},
+    ).reset_index(drop=True)
+    indicators, _, _ = segment_indicators(shifted, segments)
+    rows = start_stop_rows(shifted, milestone).join(indicators, on="row_id")
+    try:
+        fitter, _ = _fit_with_fallback(rows)
+    except (ConvergenceError, np.linalg.LinAlgError, ValueError) as error:
+        logger.exception("adjusted landmark model failed for %s: %s", milestone, error)
+        return Estimate(None, None, None)
+    return _estimate(fitter, REACHED)
+
+
+def _nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {key: int(value) for key, value in counts.items() if value}
