@@ -1,7 +1,8 @@
 """Paths of one jalon project as the HTTP server and its CLI commands see them.
 
 A project is the folder of ``jalon.toml``. The server keeps its own files in
-the project's ``.jalon/`` folder beside the analytical store:
+the project's ``.jalon/`` folder, where the analytical store also lives unless
+``[project] store`` names another path:
 
 * ``spool.sqlite``: events and traits acknowledged by the ingest API and not
   yet moved into the DuckDB store (see :mod:`jalon.web.spool`);
@@ -14,6 +15,8 @@ import logging
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from jalon.errors import N_, ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ class ProjectContext:
         DuckDB store file; ``[project] store`` of ``jalon.toml``, relative to
         ``root``, else ``.jalon/store.duckdb``.
     spool_path, keys_path
-        SQLite files of the server, in the store's folder.
+        SQLite files of the server, in the project's ``.jalon/`` folder.
     timezone
         IANA zone in which naive timestamps sent to the API are read.
     """
@@ -63,7 +66,7 @@ class ProjectContext:
         root = path.parent if path.name == CONFIG_NAME else path
         store, timezone = _read_project_table(root / CONFIG_NAME)
         store_path = (root / store).resolve() if store else root / DEFAULT_STORE
-        state_dir = store_path.parent
+        state_dir = root / STATE_DIR
         return cls(
             root=root,
             store_path=store_path,
@@ -73,15 +76,26 @@ class ProjectContext:
         )
 
     def ensure_state_dir(self) -> None:
-        """Create the folder of the spool and key files when it is missing."""
+        """Create the folders of the spool, key and store files when missing."""
         self.spool_path.parent.mkdir(parents=True, exist_ok=True)
+        self.store_path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _read_project_table(config_path: Path) -> tuple[str | None, str | None]:
     if not config_path.is_file():
         return None, None
-    with config_path.open("rb") as handle:
-        document = tomllib.load(handle)
+    try:
+        with config_path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        # Same code and message as jalon.config, whose catalogs translate it.
+        raise ConfigError(
+            "config.bad_toml",
+            N_("{file} is not valid TOML: {detail}. Fix the syntax at that place."),
+            file=str(config_path),
+            detail=str(error),
+            path="",
+        ) from error
     project = document.get("project", {})
     if not isinstance(project, dict):
         return None, None
