@@ -214,7 +214,8 @@ def export_recognition_csv(result: RevenueResult, path: Path, lang: str, detail:
     frame = result.recognition_schedule if detail else result.recognition
     columns = list(frame.columns)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    # The byte-order mark lets spreadsheet software detect UTF-8 (accents in headers).
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle, delimiter=CSV_SEPARATORS[lang])
         writer.writerow([_(COLUMN_LABELS.get(c, c)) for c in columns])
         for record in frame.itertuples(index=False):

@@ -180,6 +180,8 @@ def _invoice_line(reader: RowReader, spec: RevenueSpec, subscriptions: dict) -> 
         net = reader.get("subtotal", money, ...) - reader.get("discount", money, Decimal(0))
 
     # The service period is one interval of the subscription from the invoice date.
+    # NOTE: a mid-period upgrade invoice therefore counts as a full new interval,
+    # because the dashboard export has no line items or proration periods.
     invoice_date: dt.date = reader.get("invoice_date", parse_date, ...)
     subscription_id = reader.text("subscription_id", None)
     subscription = subscriptions.get(subscription_id) if subscription_id else None
