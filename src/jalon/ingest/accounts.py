@@ -20,7 +20,8 @@ import duckdb
 from jalon.ingest import problems
 from jalon.ingest.columns import text_sql
 from jalon.ingest.events import LoadCounts
-from jalon.ingest.readers import Column, Source, file_row, translate_error
+from jalon.ingest.locate import file_row, translate_error
+from jalon.ingest.readers import Column, Source
 from jalon.ingest.spec import AccountSource
 from jalon.ingest.timestamps import is_blank_sql, timestamp_sql
 from jalon.store import schema

@@ -23,7 +23,8 @@ import duckdb
 from jalon.ingest import problems
 from jalon.ingest.columns import EventMapping, Property, stored_value_sql, text_sql
 from jalon.ingest.duplicates import mark_duplicates
-from jalon.ingest.readers import Source, file_row, translate_error
+from jalon.ingest.locate import file_row, translate_error
+from jalon.ingest.readers import Source
 from jalon.ingest.spec import EventSource
 from jalon.ingest.timestamps import is_blank_sql, timestamp_sql
 from jalon.store import schema

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import gzip
 import hashlib
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ PARQUET_MAGIC = b"PAR1"
 ZIP_MAGIC = b"PK\x03\x04"
 UTF8_BOM = b"\xef\xbb\xbf"
 
+#: Delimiters tried when none is configured, in order of preference on ties.
+CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 #: Names skipped when a folder is listed: hidden files and these suffixes.
 IGNORED_SUFFIXES = (".md", ".txt", ".toml", ".duckdb", ".wal", ".tmp")
 
@@ -175,3 +178,15 @@ def fingerprint(path: Path) -> Fingerprint:
             digest.update(block)
     size, mtime_ns = quick_fingerprint(path)
     return Fingerprint(size, mtime_ns, digest.hexdigest())
+
+
+def guess_delimiter(header_line: str) -> str:
+    """Return the candidate delimiter seen most often outside quotes, or a comma."""
+    unquoted = re.sub(r'"[^"]*"', "", header_line)
+    counts = [
+        (unquoted.count(candidate), candidate) for candidate in CANDIDATE_DELIMITERS
+    ]
+    best_count = max(count for count, _ in counts)
+    if best_count == 0:
+        return ","
+    return next(candidate for count, candidate in counts if count == best_count)
