@@ -8,6 +8,7 @@ from revenue_helpers import analyse_lines, month, monthly_lines, mrr_of, row_of,
 
 from jalon.revenue.config import parse_revenue_config
 from jalon.revenue.load import load_billing, save_to_store
+from jalon.revenue.result import analyse
 
 PAUSED = "subscription_id,account_id,plan,started_at,pause_start,pause_end,interval_months,quantity,price\n" \
          "P1,P,basic,2024-01-01,2024-03-01,2024-05-01,1,1,60\n"
@@ -98,3 +99,20 @@ def test_tables_saved_in_store(tmp_path):
     save_to_store(load_billing(spec), con)
     assert con.table("billing_lines").count().execute() == 1
     assert con.table("billing_rejections").count().execute() == 1
+
+
+TWO_SUBSCRIPTIONS = "subscription_id,account_id,plan,started_at,cancelled_at,interval_months,quantity,price\n" \
+                    "X,T,team,2024-01-01,2024-03-15,12,1,1200\nY,T,addon,2024-01-01,,12,1,600\n"
+TWO_LINES = "invoice_id,customer_id,invoice_date,period_start,period_end,amount,subscription_id\n" \
+            "IX,T,2024-01-01,2024-01-01,2024-12-31,1200,X\nIY,T,2024-01-01,2024-01-01,2024-12-31,600,Y\n"
+
+
+def test_cancellation_cuts_own_subscription(tmp_path):
+    write(tmp_path, "subs.csv", TWO_SUBSCRIPTIONS)
+    write(tmp_path, "lines.csv", TWO_LINES)
+    spec = parse_revenue_config({"invoices": "lines.csv", "subscriptions": "subs.csv", "as_of": "2024-04-30",
+                                 "churn_timing": "cancellation"}, tmp_path)
+    result = analyse(load_billing(spec), spec)
+    # X (100 a month) stops on 15 March, Y (50 a month) runs on
+    assert mrr_of(result, "T", "2024-02") == 15000
+    assert mrr_of(result, "T", "2024-03") == 5000

@@ -79,7 +79,9 @@ def line_spans(lines: pd.DataFrame, subscriptions: pd.DataFrame, spec: RevenueSp
         start, end = line.period_start, line.period_end
         rate = round_fraction(Fraction(int(line.amount_base_minor)) / term_months(start, end))
         active_end, delinquent = end, False
-        for cancelled in cancellations.get(line.account_id, ()):
+        # A line that names a known subscription stops only at that subscription's cancellation.
+        key = (line.account_id, line.subscription_id)
+        for cancelled in cancellations.get(key if key in cancellations else line.account_id, ()):
             if start <= cancelled < active_end:
                 active_end = cancelled
         if line.status in UNPAID_STATUSES and spec.delinquent_days is not None:
@@ -91,11 +93,16 @@ def line_spans(lines: pd.DataFrame, subscriptions: pd.DataFrame, spec: RevenueSp
     return pd.DataFrame(rows, columns=columns)
 
 
-def _cancellations(subscriptions: pd.DataFrame) -> dict[str, list[dt.date]]:
-    found: dict[str, list[dt.date]] = defaultdict(list)
+def _cancellations(subscriptions: pd.DataFrame) -> dict:
+    """Return cancellation dates by account and by (account, subscription id);
+    every known subscription has a key, with an empty list when it runs on."""
+    found: dict = {}
     for row in subscriptions.itertuples(index=False):
+        key = (row.account_id, row.subscription_id)
+        found.setdefault(key, [])
         if row.cancelled_at is not None and not pd.isna(row.cancelled_at):
-            found[row.account_id].append(row.cancelled_at)
+            found[key].append(row.cancelled_at)
+            found.setdefault(row.account_id, []).append(row.cancelled_at)
     return found
 
 
