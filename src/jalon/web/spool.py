@@ -93,14 +93,17 @@ CREATE TABLE IF NOT EXISTS drain_state (
 );
 """
 
+# ON CONFLICT (message_id) skips resent messages only; unlike INSERT OR IGNORE
+# it still raises on a NOT NULL violation.
 INSERT_EVENT = (
-    "INSERT OR IGNORE INTO events (message_id, account_id, user_id, anonymous_id,"
+    "INSERT INTO events (message_id, account_id, user_id, anonymous_id,"
     " event, ts, properties, received_at, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (message_id) DO NOTHING"
 )
 INSERT_TRAIT_MESSAGE = (
-    "INSERT OR IGNORE INTO trait_messages (message_id, type, user_key, user_id,"
+    "INSERT INTO trait_messages (message_id, type, user_key, user_id,"
     " anonymous_id, account_id, traits, ts, received_at, key_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING"
 )
 # RFC 7396 merge: a trait sent as null is removed, others replace older values.
 UPSERT_USER = (
@@ -228,7 +231,9 @@ class SpoolWriter:
             for batch, _ in pending:
                 results.append(self._write_one(batch))
             self._connection.execute("COMMIT")
-        except sqlite3.Error as error:
+        except Exception as error:
+            # Any failure, not only SQLite's, must resolve the futures: a
+            # request waiting on an unresolved future would hang forever.
             logger.exception("spool commit of %d requests failed", len(pending))
             if self._connection.in_transaction:
                 self._connection.execute("ROLLBACK")
@@ -246,7 +251,7 @@ class SpoolWriter:
         self._connection.execute("SAVEPOINT request")
         try:
             result = write_batch(self._connection, batch)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, ValueError, TypeError) as error:
             logger.exception("spool write of one request failed; it is rolled back")
             self._connection.execute("ROLLBACK TO request")
             self._connection.execute("RELEASE request")
