@@ -1,11 +1,11 @@
 """Durable spool of the ingest API: SQLite in WAL mode with ``synchronous=FULL``.
 
-The server answers 2xx only after the transaction holding a request's
-messages has committed, and with ``synchronous=FULL`` SQLite fsyncs the WAL
-at every commit, so an acknowledged message survives the process being
-killed right after the response (and a power loss, as far as the disk honours
-fsync). ``messageId`` is the primary key of both message tables, so a resent
-message is ignored.
+The server sends a 2xx only after the transaction holding a request's
+messages has committed. With ``synchronous=FULL`` SQLite fsyncs the WAL at
+every commit, so an acknowledged message survives the process being killed
+right after the response, and a power loss as far as the disk honours fsync.
+``messageId`` is a unique column of both message tables, so a resent message
+is skipped.
 
 One writer thread owns the write connection and commits the requests queued
 since its last commit in one transaction (group commit): concurrent clients
@@ -180,9 +180,9 @@ def load_memberships(connection: sqlite3.Connection) -> dict[str, str]:
 class SpoolWriter:
     """Thread committing queued requests to the spool, several per transaction.
 
-    ``memberships`` mirrors the spool's ``memberships`` table; the writer
-    updates it after each commit, so a ``group`` call acknowledged to a client
-    is visible to the next request's account lookup.
+    ``memberships`` mirrors the spool's ``memberships`` table. The writer
+    updates it after each commit, so the account lookup of the next request
+    sees a ``group`` call as soon as the client has its acknowledgement.
     """
 
     def __init__(self, path: Path) -> None:
