@@ -151,7 +151,7 @@ def run_analysis(
     milestones = tuple(
         _milestone_result(store, table, config, milestone) for milestone in config.milestones
     )
-    extras = _extra_analyses(config, store, accounts, table, properties, step)
+    extras = _extra_analyses(config, store, accounts, table, properties, step, synthetic)
     return Analysis(
         project_name=config.name,
         synthetic=synthetic,
@@ -260,6 +260,7 @@ def _extra_analyses(
     table: ir.Table,
     properties: dict[str, str],
     step: Progress,
+    synthetic: bool,
 ) -> dict[str, Any]:
     """Funnels, cohorts and the other sections, when the config asks for them."""
     from jalon.cohorts import compute_cohorts
@@ -287,5 +288,12 @@ def _extra_analyses(
             config.cohorts,
             milestones=accounts.milestone_ids,
             observation_end=accounts.end,
+        )
+    if config.revenue is not None:
+        from jalon.revenue import run_revenue
+
+        step("revenue")
+        extras["revenue"] = run_revenue(
+            config.revenue, store, synthetic=synthetic, accounts=store.execute(table)
         )
     return extras

@@ -168,8 +168,8 @@ def percentile_text(summary, q: float, fmt: Formatter, _) -> str:
         if abs(percentile.q - q) < 1e-9:
             if percentile.days is None:
                 return _("not reached (plateau {share})").format(share=fmt.percent(summary.plateau))
-            low = fmt.days(percentile.lower) if percentile.lower is not None else "–"
-            high = fmt.days(percentile.upper) if percentile.upper is not None else _("n/a")
+            low = fmt.number(percentile.lower, 1) if percentile.lower is not None else "–"
+            high = fmt.number(percentile.upper, 1) if percentile.upper is not None else _("n/a")
             return f"{fmt.days(percentile.days)} [{low}–{high}]"
     return "–"
 

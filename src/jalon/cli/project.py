@@ -110,7 +110,7 @@ def run_demo(out: Path, accounts: int, seed: int, language: str) -> Path:
     data_dir = out / "data"
     with progress_steps(language) as step:
         step("generate")
-        generate_demo(data_dir, seed=seed, n_accounts=accounts)
+        generate_demo(data_dir, seed=seed, n_accounts=accounts, language=language)
         config, analysis = run_project(data_dir / "jalon.toml", language, synthetic=True, step=step)
         step("report")
         path = write_report(analysis, out / f"report-{language}.html", language)
