@@ -78,7 +78,8 @@ def load_accounts(
         _check_conflicts(raw, source, id_column)
         excluded = _record_exclusions(raw, source, file_id)
         raw.execute(
-            f"CREATE OR REPLACE TABLE {schema.ACCOUNTS} AS SELECT * EXCLUDE (_row, _reason, "
+            f"CREATE OR REPLACE TABLE {schema.ACCOUNTS} AS SELECT * EXCLUDE (_row, "
+            "_reason, "
             f"_rank) FROM {STAGE} WHERE _reason IS NULL ORDER BY _row"
         )
         rows_read, rows_loaded = schema.fetch_row(
@@ -143,8 +144,10 @@ def _convert_text_timestamps(
         present, unreadable, iso_like = schema.fetch_row(
             raw,
             f"SELECT count(*) FILTER (WHERE NOT {is_blank_sql(quoted)}), "
-            f"count(*) FILTER (WHERE NOT {is_blank_sql(quoted)} AND {converted} IS NULL), "
-            f"count(*) FILTER (WHERE regexp_matches(trim({quoted}), '{_ISO_DATE_START}')) "
+            f"count(*) FILTER (WHERE NOT {is_blank_sql(quoted)} AND {converted} IS "
+            "NULL), "
+            f"count(*) FILTER (WHERE regexp_matches(trim({quoted}), "
+            f"'{_ISO_DATE_START}')) "
             f"FROM {STAGE}",
         )
         if present and not unreadable and iso_like == present:

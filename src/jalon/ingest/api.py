@@ -95,7 +95,8 @@ def _append_in_transaction(
         counts = load_events(raw, src, mapping, _API_SPEC, file_id, "UTC")
         raw.execute(
             f"UPDATE {schema.FILES} SET rows_read = rows_read + ?, "
-            "rows_loaded = rows_loaded + ?, loaded_at = now()::TIMESTAMP WHERE file_id = ?",
+            "rows_loaded = rows_loaded + ?, loaded_at = now()::TIMESTAMP WHERE "
+            "file_id = ?",
             [counts.rows_read, counts.rows_loaded, file_id],
         )
         raw.execute("COMMIT")
@@ -121,7 +122,8 @@ def _api_file_id(raw: duckdb.DuckDBPyConnection, path: str) -> int:
         )[0]
     )
     raw.execute(
-        f"INSERT INTO {schema.FILES} VALUES (?, ?, ?, NULL, NULL, NULL, 0, 0, now()::TIMESTAMP)",
+        f"INSERT INTO {schema.FILES} VALUES (?, ?, ?, NULL, NULL, NULL, 0, 0, "
+        "now()::TIMESTAMP)",
         [file_id, API_KIND, path],
     )
     return file_id

@@ -109,7 +109,8 @@ def _prepare_property_columns(
                     target,
                 )
                 raw.execute(
-                    f"ALTER TABLE {schema.EVENTS} ALTER COLUMN {quoted} SET DATA TYPE {target}"
+                    f"ALTER TABLE {schema.EVENTS} ALTER COLUMN {quoted} SET DATA "
+                    f"TYPE {target}"
                 )
         existing[prop.column_name] = target
         types[prop.column_name] = target
@@ -139,6 +140,7 @@ def _stage_sql(
     zone: str,
 ) -> str:
     ts_column = mapping.timestamp
+    ts_sql = timestamp_sql(ts_column.sql, ts_column.type, spec.timestamp_format, zone)
     selected = [
         "row_number() OVER () AS _row",
         f"{text_sql(mapping.account_id)} AS account_id",
@@ -146,7 +148,7 @@ def _stage_sql(
         if mapping.user_id
         else "NULL::VARCHAR AS user_id",
         f"{text_sql(mapping.event)} AS event",
-        f"{timestamp_sql(ts_column.sql, ts_column.type, spec.timestamp_format, zone)} AS ts",
+        f"{ts_sql} AS ts",
         f"{text_sql(mapping.event_id)} AS event_id"
         if mapping.event_id
         else "NULL::VARCHAR AS event_id",

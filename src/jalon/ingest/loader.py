@@ -164,7 +164,8 @@ def _warn_about_missing_files(
     raw: duckdb.DuckDBPyConnection, current: set[str]
 ) -> None:
     rows = raw.execute(
-        f"SELECT path, rows_loaded FROM {schema.FILES} WHERE kind = 'events' ORDER BY path"
+        f"SELECT path, rows_loaded FROM {schema.FILES} WHERE kind = 'events' ORDER "
+        "BY path"
     ).fetchall()
     for path, rows_loaded in rows:
         if path not in current:
@@ -185,7 +186,8 @@ def _load_file(
 ) -> FileLoad:
     previous = schema.fetch_row(
         raw,
-        f"SELECT file_id, size, mtime_ns, sha256, rows_read, rows_loaded FROM {schema.FILES} "
+        "SELECT file_id, size, mtime_ns, sha256, rows_read, rows_loaded FROM "
+        f"{schema.FILES} "
         "WHERE path = ? AND kind = ?",
         [str(path), kind],
     )
@@ -226,7 +228,8 @@ def _unchanged(
 ) -> FileLoad:
     excluded = dict(
         raw.execute(
-            f"SELECT reason, rows FROM {schema.EXCLUSIONS} WHERE file_id = ? ORDER BY reason",
+            f"SELECT reason, rows FROM {schema.EXCLUSIONS} WHERE file_id = ? ORDER "
+            "BY reason",
             [previous[0]],
         ).fetchall()
     )
@@ -347,7 +350,8 @@ def _summarize(
     events_total = schema.fetch_row(raw, f"SELECT count(*) FROM {schema.EVENTS}")[0]
     has_accounts = schema.fetch_row(
         raw,
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()",
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name "
+        "= current_database()",
         [schema.ACCOUNTS],
     )[0]
     accounts_total = 0
@@ -356,7 +360,8 @@ def _summarize(
             raw, f"SELECT count(*) FROM {schema.ACCOUNTS}"
         )[0]
     excluded = raw.execute(
-        f"SELECT reason, sum(rows)::BIGINT FROM {schema.EXCLUSIONS} GROUP BY reason ORDER BY reason"
+        f"SELECT reason, sum(rows)::BIGINT FROM {schema.EXCLUSIONS} GROUP BY reason "
+        "ORDER BY reason"
     ).fetchall()
     return IngestSummary(
         files=results,

@@ -205,8 +205,8 @@ def _open_csv(
     _check_header(str(data_file.path), header_line, names, used, section)
 
     # DuckDB's sniffer is off because, in DuckDB 2.0.1, a small file with a
-    # malformed row in its sample returned no rows at all instead of an error. Every column is read as text and typed
-    # below from the whole file.
+    # malformed row in its sample returned no rows at all instead of an error.
+    # Every column is read as text and typed below from the whole file.
     text_types = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in names)
     options = {
         "delim": quote_literal(used),
@@ -299,7 +299,8 @@ def _open_json(
     # NOTE: sample_size = -1 scans the whole file to infer the schema, which
     # costs a second pass but keeps keys that first appear late in the file.
     from_sql = (
-        f"read_json({quote_literal(str(source_path))}, format = {quote_literal(layout)}, "
+        f"read_json({quote_literal(str(source_path))}, format = "
+        f"{quote_literal(layout)}, "
         f"compression = {quote_literal(compression or 'none')}, sample_size = -1, "
         "map_inference_threshold = -1)"
     )
@@ -423,12 +424,16 @@ def _infer_text_types(
             quoted = quote_identifier(name)
             checks += [
                 f"count({quoted})",
-                f"count({quoted}) FILTER (WHERE lower(trim({quoted})) NOT IN ('true', 'false'))",
+                (
+                    f"count({quoted}) FILTER (WHERE lower(trim({quoted})) NOT IN "
+                    "('true', 'false'))"
+                ),
                 # try_cast rounds "2.5" to the integer 3, so integers are matched
                 # as text; 18 digits always fit in BIGINT.
                 (
                     f"count({quoted}) FILTER "
-                    f"(WHERE NOT regexp_full_match(trim({quoted}), '[+-]?[0-9]{{1,18}}'))"
+                    f"(WHERE NOT regexp_full_match(trim({quoted}), "
+                    f"'[+-]?[0-9]{{1,18}}'))"
                 ),
                 f"count({quoted}) FILTER (WHERE try_cast({quoted} AS DOUBLE) IS NULL)",
             ]

@@ -123,7 +123,8 @@ def _text_sql(text: str, timestamp_format: str, timezone: str) -> str:
         return f"CASE WHEN {text} = '' THEN NULL ELSE {iso} END"
     return (
         f"CASE WHEN {text} = '' THEN NULL "
-        f"WHEN regexp_full_match({text}, {quote_literal(_NUMBER_PATTERN)}) THEN {epoch} "
+        f"WHEN regexp_full_match({text}, {quote_literal(_NUMBER_PATTERN)}) THEN "
+        f"{epoch} "
         f"ELSE {iso} END"
     )
 
@@ -132,7 +133,10 @@ def _epoch_sql(number: str, timestamp_format: str) -> str:
     seconds = (
         f"make_timestamp(CAST(round({number} * {MICROSECONDS_PER_SECOND}) AS BIGINT))"
     )
-    millis = f"make_timestamp(CAST(round({number} * {MICROSECONDS_PER_MILLISECOND}) AS BIGINT))"
+    millis = (
+        f"make_timestamp(CAST(round({number} * {MICROSECONDS_PER_MILLISECOND}) "
+        "AS BIGINT))"
+    )
     if timestamp_format == "epoch_s":
         chosen = seconds
         limit = MAX_EPOCH_S
@@ -140,7 +144,10 @@ def _epoch_sql(number: str, timestamp_format: str) -> str:
         chosen = millis
         limit = MAX_EPOCH_S * 1000
     else:
-        chosen = f"CASE WHEN abs({number}) >= {EPOCH_MS_THRESHOLD} THEN {millis} ELSE {seconds} END"
+        chosen = (
+            f"CASE WHEN abs({number}) >= {EPOCH_MS_THRESHOLD} "
+            f"THEN {millis} ELSE {seconds} END"
+        )
         limit = MAX_EPOCH_S * 1000
     return f"CASE WHEN abs({number}) < {limit} THEN try({chosen}) END"
 
@@ -208,7 +215,8 @@ def parse_timestamp_column(
     bad = schema.fetch_row(
         raw,
         f"SELECT row_number() OVER () AS r, CAST({quoted_column} AS VARCHAR) AS v, "
-        f"{converted} AS t FROM {quoted_table} QUALIFY NOT {is_blank_sql(quoted_column)} "
+        f"{converted} AS t FROM {quoted_table} QUALIFY NOT "
+        f"{is_blank_sql(quoted_column)} "
         "AND t IS NULL ORDER BY r LIMIT 1",
     )
     if bad is not None:

@@ -122,7 +122,8 @@ class Store:
         # the catalog is read directly.
         found = schema.fetch_row(
             self.raw,
-            "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()",
+            "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND database_name = "
+            "current_database()",
             [schema.ACCOUNTS],
         )
         if found is None:
@@ -166,7 +167,7 @@ class Store:
         return self.raw.execute(query).df()
 
     def event_bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
-        """Return the earliest and latest event timestamps (UTC), or ``(None, None)``."""
+        """Return the earliest and latest event timestamps (UTC), or two ``None``."""
         row = schema.fetch_row(
             self.raw, f"SELECT min(ts), max(ts) FROM {schema.EVENTS}"
         )
