@@ -33,6 +33,7 @@ SEGMENT_RETENTION = "segment_retention_ratio"
 AHA = "aha_behaviour"
 CHURNED_BEFORE_VALUE = "churned_before_value"
 LTV_SOONER = "ltv_sooner"
+MAX_PER_CODE = 2
 
 
 def _log_effect(estimate: Estimate) -> float:
@@ -179,6 +180,14 @@ def ltv_findings(result: LtvResult | None) -> list[Finding]:
 
 
 def rank_findings(findings: Sequence[Finding], limit: int) -> tuple[Finding, ...]:
-    """Sort findings by effect, largest first (ties by code), and keep ``limit``."""
+    """Sort findings by effect, largest first (ties by code), and keep ``limit``.
+
+    At most two findings of one code are kept, so one method with many
+    milestones or segments does not crowd out the others.
+    """
     ordered = sorted(findings, key=lambda item: (-item.effect, item.code, str(item.params)))
-    return tuple(ordered[:limit])
+    kept: list[Finding] = []
+    for finding in ordered:
+        if sum(item.code == finding.code for item in kept) < MAX_PER_CODE:
+            kept.append(finding)
+    return tuple(kept[:limit])

@@ -345,6 +345,12 @@ class ChurnLinkResult:
             f"{len(self.segments)} segment comparisons, {len(self.findings)} findings)"
         )
 
+    def all_caveats(self) -> tuple[str, ...]:
+        """Return the caveat codes of every part, each once, in order of appearance."""
+        parts = [*self.landmarks, *self.cox, *self.segments, self.ltv, self.aha, self]
+        codes = [code for part in parts if part is not None for code in part.caveats]
+        return tuple(dict.fromkeys(codes))
+
     def landmark(self, milestone: str, day: float) -> LandmarkResult:
         """Return the landmark comparison of ``milestone`` at ``day``."""
         for result in self.landmarks:
