@@ -125,6 +125,10 @@ def print_summary(analysis, lang: str) -> None:
     if analysis.synthetic:
         console.print(f"[yellow]{_('Synthetic data: these figures describe a generated company.')}[/yellow]")
     console.print(milestone_table(analysis, lang))
+    for funnel in analysis.funnels:
+        console.print(funnel_table(funnel, lang))
+    if analysis.cohorts is not None:
+        console.print(cohort_table(analysis.cohorts, lang))
     excluded = {**analysis.population.excluded_accounts, **analysis.population.excluded_events}
     if excluded:
         table = Table(title=_("Excluded rows and accounts"), title_justify="left")
@@ -160,6 +164,57 @@ def milestone_table(analysis, lang: str) -> Table:
     table.caption = _(
         "Shares reached by day t count every account, including those still observed."
     )
+    return table
+
+
+def funnel_table(funnel, lang: str) -> Table:
+    """Steps of a funnel for everyone: reached, conversion, drop-off, median time."""
+    _ = translations(lang).gettext
+    fmt = Formatter(lang)
+    table = Table(title=_("Funnel: {name}").format(name=funnel.name), title_justify="left")
+    table.add_column(_("Step"), ratio=3)
+    table.add_column(_("Reached"), justify="right")
+    table.add_column(_("Still in window"), justify="right")
+    table.add_column(_("From previous"), justify="right")
+    table.add_column(_("From first"), justify="right")
+    table.add_column(_("Median days from previous"), justify="right", ratio=2)
+    for row in funnel.steps.itertuples():
+        flags = []
+        if bool(row.largest_drop_off):
+            flags.append(_("largest drop-off"))
+        if bool(row.slowest):
+            flags.append(_("slowest"))
+        name = f"{int(row.step)}. {row.step_name}" + (f" [yellow]({', '.join(flags)})[/]" if flags else "")
+        median = "–" if row.step == 1 else fmt.days(row.median_days)
+        table.add_row(
+            name,
+            fmt.integer(int(row.n_reached)),
+            fmt.integer(int(row.n_still_in_window)),
+            fmt.percent(row.conversion_from_previous),
+            fmt.percent(row.conversion_from_first),
+            median,
+        )
+    return table
+
+
+def cohort_table(cohorts, lang: str, max_periods: int = 6) -> Table:
+    """Retention by cohort for the first periods; unobservable cells are marked."""
+    _ = translations(lang).gettext
+    fmt = Formatter(lang)
+    period_names = {"day": _("Day"), "week": _("Week"), "month": _("Month")}
+    table = Table(title=_("Retention by cohort"), title_justify="left")
+    table.add_column(_("Cohort"))
+    table.add_column(_("Accounts"), justify="right")
+    columns = list(cohorts.retention.columns)[:max_periods]
+    for period in columns:
+        table.add_column(f"{period_names.get(cohorts.period, '')} {period}", justify="right")
+    for cohort, row in cohorts.retention.iterrows():
+        cells = [
+            fmt.percent(row[period]) if bool(cohorts.observable.loc[cohort, period]) else "·"
+            for period in columns
+        ]
+        table.add_row(fmt.date(cohort), fmt.integer(int(cohorts.cohort_sizes[cohort])), *cells)
+    table.caption = _("· = not yet observable: the period has not ended for every account.")
     return table
 
 
