@@ -1,0 +1,272 @@
+"""Churn link parts on small hand-made accounts, checked by hand or against lifelines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import CoxPHFitter, CoxTimeVaryingFitter
+
+from jalon.churn_link import (
+    Estimate,
+    Finding,
+    landmark_comparison,
+    landmark_population,
+    parse_settings,
+    restricted_mean,
+    score_behaviour,
+    time_varying_cox,
+)
+from jalon.churn_link.aha import behaviour_counts, held_out_mask, milestone_toml
+from jalon.churn_link.cox import start_stop_rows
+from jalon.churn_link.findings import rank_findings
+from jalon.churn_link.ltv import lifetime_value
+from jalon.errors import ConfigError
+
+
+def test_aha_scores_hand_table():
+    # 2x2 table of 10 accounts:
+    #                retained  not retained
+    #   behaviour        3          1        -> 4 with
+    #   no behaviour     2          4        -> 6 without
+    # reach = 4/10 = 0.4; precision = retention_with = 3/4 = 0.75
+    # retention_without = 2/6 = 1/3; recall = 3/5 = 0.6
+    # lift = 0.75 / (5/10) = 1.5
+    # phi = (3*4 - 1*2) / sqrt(4*6*5*5) = 10 / sqrt(600) = 0.408248...
+    behaviour = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    retained = np.array([1, 1, 1, 0, 1, 1, 0, 0, 0, 0])
+    scores = score_behaviour(behaviour, retained)
+    assert scores.reach == pytest.approx(0.4)
+    assert scores.precision == pytest.approx(0.75)
+    assert scores.retention_with == pytest.approx(0.75)
+    assert scores.retention_without == pytest.approx(1 / 3)
+    assert scores.recall == pytest.approx(0.6)
+    assert scores.lift == pytest.approx(1.5)
+    assert scores.phi == pytest.approx(10 / np.sqrt(600))
+
+
+def test_aha_scores_undefined_phi():
+    # Every account has the behaviour, so phi's denominator is 0.
+    scores = score_behaviour(np.array([1, 1]), np.array([1, 0]))
+    assert scores.phi is None
+    assert scores.retention_without is None
+
+
+def _frame() -> pd.DataFrame:
+    """Eight accounts: days to churn or end, milestone days and statuses."""
+    return pd.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(8)],
+            # observed_days: start to the observation end.
+            "observed_days": [100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 5.0],
+            "churn_days": [40.0, 100.0, 3.0, 20.0, 60.0, 100.0, 90.0, 5.0],
+            "churn_status": [1, 0, 1, 1, 1, 0, 1, 0],
+            "m_a_days": [2.0, 6.0, 3.0, 20.0, 12.0, 100.0, 8.0, 5.0],
+            "m_a_status": [1.0, 1.0, 2.0, 2.0, 1.0, 0.0, 1.0, 0.0],
+            "plan": ["x", "y", "x", "y", "x", "y", "x", "y"],
+        }
+    )
+
+
+def test_landmark_population_by_hand():
+    # Landmark day 7. a2 churned on day 3 (excluded), a7 is observed 5 days
+    # (excluded). Reached by day 7: a0 (day 2), a1 (day 6). a4 (day 12) and
+    # a6 (day 8) reach later, so they are "not reached" at the landmark.
+    subset, excluded = landmark_population(_frame(), "a", 7.0)
+    assert excluded == {"churned_before_landmark": 1, "observed_less_than_landmark": 1}
+    # Rows in order: a0, a1, a3, a4, a5, a6.
+    assert subset["reached"].tolist() == [1, 1, 0, 0, 0, 0]
+    # Follow-up from day 7: 40-7, 100-7, 20-7, 60-7, 100-7, 90-7.
+    assert subset["time"].tolist() == [33.0, 93.0, 13.0, 53.0, 93.0, 83.0]
+
+
+def test_landmark_hazard_ratio_matches_lifelines():
+    rng = np.random.default_rng(11)
+    n = 400
+    reached_days = rng.exponential(10.0, n)
+    churn_days = rng.exponential(120.0, n)
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"a{i:03d}" for i in range(n)],
+            "observed_days": 200.0,
+            "churn_days": np.minimum(churn_days, 200.0),
+            "churn_status": (churn_days < 200.0).astype(int),
+            "m_a_days": np.minimum(reached_days, np.minimum(churn_days, 200.0)),
+            "m_a_status": np.where(reached_days < np.minimum(churn_days, 200.0), 1.0, 0.0),
+        }
+    )
+    result = landmark_comparison(frame, "a", 14.0, 90.0)
+
+    # Independent fit: lifelines on the same subset, built here by hand.
+    active = ~((frame["churn_status"] == 1) & (frame["churn_days"] <= 14.0))
+    data = pd.DataFrame(
+        {
+            "time": frame.loc[active, "churn_days"] - 14.0,
+            "event": frame.loc[active, "churn_status"],
+            "reached": ((frame["m_a_status"] == 1) & (frame["m_a_days"] <= 14.0))[
+                active
+            ].astype(int),
+        }
+    )
+    expected = CoxPHFitter().fit(data, "time", "event").summary.loc["reached"]
+    assert result.n_accounts == int(active.sum())
+    assert result.hazard_ratio.value == pytest.approx(expected["exp(coef)"], rel=1e-6)
+    assert result.hazard_ratio.lower == pytest.approx(expected["exp(coef) lower 95%"], rel=1e-6)
+    assert result.hazard_ratio.upper == pytest.approx(expected["exp(coef) upper 95%"], rel=1e-6)
+
+
+def test_start_stop_rows_by_hand():
+    rows = start_stop_rows(_frame(), "a")
+    first = rows[rows["row_id"] == 0]
+    # a0 reached on day 2 and churned on day 40: (0, 2] not reached, (2, 40] reached.
+    assert first[["start", "stop", "reached", "event"]].to_numpy().tolist() == [
+        [0.0, 2.0, 0, 0],
+        [2.0, 40.0, 1, 1],
+    ]
+    # a3 churned on day 20 before reaching: one row, churn while not reached.
+    third = rows[rows["row_id"] == 3]
+    assert third[["start", "stop", "reached", "event"]].to_numpy().tolist() == [
+        [0.0, 20.0, 0, 1]
+    ]
+
+
+def test_time_varying_cox_matches_lifelines():
+    rng = np.random.default_rng(5)
+    n = 300
+    reach = rng.exponential(15.0, n)
+    churn = rng.exponential(80.0, n)
+    end = np.minimum(churn, 150.0)
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"a{i:03d}" for i in range(n)],
+            "observed_days": 150.0,
+            "churn_days": end,
+            "churn_status": (churn < 150.0).astype(int),
+            "m_a_days": np.minimum(reach, end),
+            "m_a_status": np.where(reach < end, 1.0, np.where(churn < 150.0, 2.0, 0.0)),
+        }
+    )
+    result = time_varying_cox(frame, "a")
+
+    # Independent long format: one row before reaching, one after.
+    rows = []
+    for i in range(n):
+        if reach[i] < end[i]:
+            rows.append((i, 0.0, reach[i], 0, 0))
+            rows.append((i, reach[i], end[i], 1, int(churn[i] < 150.0)))
+        else:
+            rows.append((i, 0.0, end[i], 0, int(churn[i] < 150.0)))
+    long = pd.DataFrame(rows, columns=["id", "start", "stop", "reached", "event"])
+    fitter = CoxTimeVaryingFitter().fit(long, id_col="id", event_col="event")
+    expected = fitter.summary.loc["reached"]
+    assert result.reached.value == pytest.approx(expected["exp(coef)"], rel=1e-6)
+    assert result.reached.lower == pytest.approx(expected["exp(coef) lower 95%"], rel=1e-6)
+    assert result.n_churned == int((churn < 150.0).sum())
+
+
+def test_restricted_mean_by_hand():
+    # Two accounts churn on days 2 and 4: S = 1 on [0,2), 0.5 on [2,4), 0 after.
+    # Area up to day 10 = 2*1 + 2*0.5 = 3; up to day 3 = 2 + 0.5 = 2.5.
+    assert restricted_mean(pd.Series([2.0, 4.0]), pd.Series([1, 1]), 10.0) == 3.0
+    assert restricted_mean(pd.Series([2.0, 4.0]), pd.Series([1, 1]), 3.0) == 2.5
+
+
+def test_lifetime_value_buckets_by_hand():
+    # Landmark day 7 (last bucket bound), buckets (.., 1], (1, 7], not reached.
+    frame = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d"],
+            "observed_days": [100.0] * 4,
+            "churn_days": [17.0, 100.0, 27.0, 12.0],
+            "churn_status": [1, 0, 1, 1],
+            "m_m_days": [0.5, 3.0, 5.0, 12.0],
+            "m_m_status": [1.0, 1.0, 1.0, 2.0],
+            "plan": ["p", "p", "q", "q"],
+        }
+    )
+    settings = parse_settings(
+        {
+            "ttv_buckets": [1, 7],
+            "ltv_horizon": 30,
+            "value_by_segment": {"column": "plan", "values": {"p": 30.4375, "q": 60.875}},
+        },
+        ("plan",),
+    )
+    result = lifetime_value(frame, "m", settings)
+    first, second, not_reached = result.buckets
+    # Bucket 1: account a, churns 10 days after day 7 -> 10 days active,
+    # value 30.4375 per month = 1 per day -> 10.
+    assert first.expected_value == pytest.approx(10.0)
+    # Bucket 2: b (censored at 93 after day 7, so 30 days within the horizon)
+    # and c (churns after 20). KM: S = 1 until 20, then 0.5 -> 20 + 0.5*10 = 25
+    # days; mean value (1 + 2) / 2 = 1.5 per day -> 37.5.
+    assert second.mean_lifetime_days == pytest.approx(25.0)
+    assert second.expected_value == pytest.approx(37.5)
+    # Not reached: d churns 5 days after day 7 at 2 per day -> 10.
+    assert not_reached.expected_value == pytest.approx(10.0)
+
+
+def test_settings_reject_window_after_horizon():
+    with pytest.raises(ConfigError) as error:
+        parse_settings({"aha_window": 30, "aha_horizon": 14})
+    assert error.value.params["path"] == "analysis.aha_window"
+
+
+def test_settings_suggest_close_key():
+    with pytest.raises(ConfigError) as error:
+        parse_settings({"landmark": [7]})
+    assert error.value.params["suggestion"] == "landmarks"
+
+
+def test_behaviour_counts_ignore_events_after_window():
+    # Account a: invite at 1 day, invite at 3 days (inclusive edge) and one
+    # at 3 days + 1 second, which is after the window and must not count.
+    start = dt.datetime(2026, 1, 1)
+    events = ibis.memtable(
+        {
+            "account_id": ["a", "a", "a", "b"],
+            "event": ["invite", "invite", "invite", "login"],
+            "ts": [
+                start + dt.timedelta(days=1),
+                start + dt.timedelta(days=3),
+                start + dt.timedelta(days=3, seconds=1),
+                start + dt.timedelta(days=10),
+            ],
+            "start_at": [start] * 4,
+        }
+    )
+    con = ibis.duckdb.connect()
+    counts = behaviour_counts(events, ["invite", "login"], [], 3.0, con.execute)
+    assert counts["account_id"].tolist() == ["a"]
+    assert counts["e0"].tolist() == [2]
+
+
+def test_held_out_mask_size_and_seed():
+    mask = held_out_mask(10, 0.3, 4)
+    assert mask.sum() == 3
+    assert (held_out_mask(10, 0.3, 4) == mask).all()
+
+
+def test_milestone_toml_distinct_events():
+    text = milestone_toml("distinct_events", None, 3, 7.0, ["a", "b"])
+    assert 'event = ["a", "b"]' in text
+    assert 'distinct = "event"' in text
+
+
+def test_rank_findings_by_effect_two_per_code():
+    findings = [
+        Finding("x", {"i": 1}, 0.9),
+        Finding("x", {"i": 2}, 0.8),
+        Finding("x", {"i": 3}, 0.7),
+        Finding("y", {"i": 4}, 0.1),
+    ]
+    ranked = rank_findings(findings, 5)
+    assert [finding.params["i"] for finding in ranked] == [1, 2, 4]
+
+
+def test_estimate_excludes_one():
+    assert Estimate(0.5, 0.4, 0.9).excludes_one
+    assert not Estimate(0.9, 0.7, 1.1).excludes_one
