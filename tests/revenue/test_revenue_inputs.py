@@ -204,3 +204,16 @@ def test_rejected_value_escaped_in_report(tmp_path):
     html = environment("en").get_template("_revenue.html.j2").render(revenue=result, fmt=Formatter("en"))
     assert "&lt;b&gt;9&lt;/b&gt;" in html
     assert "<b>9</b>" not in html
+
+
+def test_stripe_paid_flag_without_status(tmp_path):
+    (tmp_path / "export").mkdir()
+    write(tmp_path / "export", "subscriptions.csv", SUBSCRIPTIONS)
+    write(tmp_path / "export", "invoices.csv",
+          "id,Customer,Subscription,Date (UTC),Currency,Total,Tax,Paid,Forgiven\n"
+          "in_1,cus_1,sub_1,2024-01-01 10:00:05,eur,10440,1740,true,false\n"
+          "in_2,cus_1,sub_1,2024-02-01 10:00:05,eur,10440,1740,false,false\n"
+          "in_3,cus_1,sub_1,2024-03-01 10:00:05,eur,10440,1740,false,true\n")
+    spec = parse_revenue_config({"stripe": "export", "stripe_amounts": "minor"}, tmp_path)
+    data = load_billing(spec)
+    assert data.lines["status"].tolist() == ["paid", "open", "uncollectible"]

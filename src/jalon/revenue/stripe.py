@@ -20,7 +20,7 @@ from jalon.revenue.config import RevenueSpec
 from jalon.revenue.extras import SUBSCRIPTION_COLUMNS
 from jalon.revenue.generic import LINE_COLUMNS
 from jalon.revenue.money import add_months, to_minor
-from jalon.revenue.parse import CellError, normalise_header, parse_amount, parse_date
+from jalon.revenue.parse import CellError, normalise_header, parse_amount, parse_date, parse_flag
 from jalon.revenue.tables import RowReader, find_columns, iter_rows, read_table
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ INVOICE_SYNONYMS = {
     "tax": ("tax", "tax_amount"),
     "total": ("total",),
     "status": ("status",),
+    "paid": ("paid",),
+    "forgiven": ("forgiven",),
 }
 CUSTOMER_SYNONYMS = {
     "account_id": ("id", "customer_id"),
@@ -148,7 +150,7 @@ def _subscriptions(folder: Path, spec: RevenueSpec):
 
 
 def _invoices(folder: Path, spec: RevenueSpec, subscriptions: pd.DataFrame):
-    required = ("invoice_id", "account_id", "invoice_date", "status")
+    required = ("invoice_id", "account_id", "invoice_date")
     path, frame, columns = _read(folder, "invoices", INVOICE_SYNONYMS, required, spec)
     by_id = subscriptions.set_index("subscription_id").to_dict("index")
     rows, rejections = [], []
@@ -168,6 +170,16 @@ def _status(value: object) -> str:
             "{file}, row {row}, column {column}: invoice status '{value}' is not "
             "paid, open, void or uncollectible; drafts cannot be analysed."))
     return STRIPE_STATUSES[text]
+
+
+def _invoice_status(reader: RowReader) -> str:
+    """Read the invoice status; older exports without one give ``Paid`` and
+    ``Forgiven`` flags instead (forgiven means written off, so uncollectible)."""
+    if "status" in reader.columns or "paid" not in reader.columns:
+        return reader.get("status", _status, ...)
+    if reader.get("forgiven", parse_flag, False):
+        return "uncollectible"
+    return "paid" if reader.get("paid", parse_flag, ...) else "open"
 
 
 def _invoice_line(reader: RowReader, spec: RevenueSpec, subscriptions: dict) -> dict:
@@ -202,7 +214,7 @@ def _invoice_line(reader: RowReader, spec: RevenueSpec, subscriptions: dict) -> 
         "currency": currency, "amount_minor": to_minor(net, currency),
         "tax_minor": to_minor(tax, currency),
         "discount_minor": to_minor(reader.get("discount", money, Decimal(0)), currency),
-        "status": reader.get("status", _status, ...),
+        "status": _invoice_status(reader),
         "type": "subscription" if subscription is not None else "one_off",
         "plan": subscription["plan"] if subscription is not None else "",
         "quantity": int(subscription["quantity"]) if subscription is not None else 1,
