@@ -185,3 +185,44 @@ def test_cohort_counts_match_truth(demo, analysis) -> None:
         assert [int(n) for n in row] == truth[label]["active"], label
     for label, (_, row) in zip(labels, cohorts.churned.iterrows()):
         assert [int(n) for n in row] == truth[label]["churned"], label
+
+
+@pytest.fixture(scope="module")
+def churn_link(loaded_config):
+    """The churn link analysis of the demo, with its default settings."""
+    from jalon.churn_link import analyze_churn_link
+    from jalon.milestones.accounts import build_account_table, observation_end
+    from jalon.store import Store
+
+    with Store.open(loaded_config.store_path) as store, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        events = store.events()
+        end = observation_end(
+            loaded_config, events, lambda expr: store.execute(expr).iloc[0, 0]
+        )
+        built = build_account_table(
+            loaded_config, events, store.accounts(), store.properties(), end
+        )
+        return analyze_churn_link(
+            loaded_config,
+            built.table,
+            built.events_used,
+            store.execute,
+            store.properties(),
+        )
+
+
+@pytest.mark.slow
+def test_aha_discovery_finds_planted_behaviour(churn_link) -> None:
+    # The demo plants "teammate_invited at least twice in the first 3 days"
+    # with a churn hazard ratio of 0.35.
+    best = churn_link.aha.candidates[0]
+    assert (best.kind, best.name, best.min_count) == ("event", "teammate_invited", 2)
+
+
+@pytest.mark.slow
+def test_cox_recovers_value_effect(churn_link) -> None:
+    # Churn hazard after basic value is planted at 0.5 times the hazard before.
+    cox = next(result for result in churn_link.cox if result.milestone == "basic_value")
+    assert cox.reached.lower <= 0.5
+    assert 0.5 <= cox.reached.upper
