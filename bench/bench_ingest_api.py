@@ -135,7 +135,7 @@ def run(clients: int, batches: int) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "jalon.web", "--project", str(folder), "--port", str(port),
-               "--rate", "1e9", "--burst", "1e9"]
+               "--rate", "1e9", "--burst", "1e9", *os.environ.get("BENCH_SERVER_ARGS", "").split()]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     server = subprocess.Popen(command, env=env)
 

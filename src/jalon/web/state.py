@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from jalon.web import spool
 from jalon.web.drain import drain_project
+from jalon.web.drain_worker import DrainWorker
 from jalon.web.keys import KeyChecker
 from jalon.web.project import ProjectContext
 from jalon.web.security import RateLimit, RateLimiter
@@ -39,8 +40,9 @@ class ServerSettings:
     rate_per_s, burst
         Token bucket per API key: sustained requests per second and burst size.
     drain_interval_s
-        Seconds between two drains of the spool into the store; 0 disables
-        the timer (drains then happen only on request and at shutdown).
+        Seconds between two drains of the spool into the store, run by a
+        child process; 0 runs no worker, and drains then happen in the
+        server process on request and at shutdown.
     """
 
     max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
@@ -51,7 +53,7 @@ class ServerSettings:
 
 
 class ServerState:
-    """Spool writer, key checker, rate limiter and drain timer of one app."""
+    """Spool writer, key checker, rate limiter and drain worker of one app."""
 
     def __init__(self, project: ProjectContext, settings: ServerSettings) -> None:
         project.ensure_state_dir()
@@ -64,42 +66,44 @@ class ServerState:
         self._reader = spool.connect(project.spool_path)
         self._reader_lock = threading.Lock()
         self._drain_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._timer: threading.Thread | None = None
+        self._worker: DrainWorker | None = None
+        if settings.drain_interval_s > 0:
+            self._worker = DrainWorker(project, settings.drain_interval_s)
 
     def start(self) -> None:
-        """Start the drain timer when the settings ask for one."""
-        if self.settings.drain_interval_s > 0:
-            self._timer = threading.Thread(target=self._drain_loop, name="drain", daemon=True)
-            self._timer.start()
+        """Start the drain worker when the settings ask for a drain timer."""
+        if self._worker is not None:
+            self._worker.start()
         logger.info(
             "ingest server started for %s (spool %s)", self.project.root, self.project.spool_path
         )
 
     def close(self) -> None:
-        """Stop the timer, commit queued writes, drain once more and close files."""
-        self._stop.set()
-        if self._timer is not None:
-            self._timer.join()
+        """Commit queued writes, drain once more, stop the worker and close files."""
         self.writer.close()
-        self.drain()
+        if self._worker is not None:
+            self._worker.stop()
+        else:
+            self.drain()
         self.keys.close()
         with self._reader_lock:
             self._reader.close()
         logger.info("ingest server stopped")
 
     def drain(self) -> int | None:
-        """Move spooled messages into the store now; see :func:`drain_project`."""
+        """Move spooled messages into the store now, for example before an analysis refresh.
+
+        Returns the events inserted, or None when the store was locked or the
+        drain failed (the messages then stay in the spool).
+        """
+        if self._worker is not None:
+            return self._worker.drain_now()
         with self._drain_lock:
             try:
                 return drain_project(self.project)
             except Exception:  # noqa: BLE001 - the spool keeps the rows for the next drain
                 logger.exception("drain of %s failed", self.project.spool_path)
                 return None
-
-    def _drain_loop(self) -> None:
-        while not self._stop.wait(self.settings.drain_interval_s):
-            self.drain()
 
     def read(self, query: str, parameters: tuple = ()) -> list[tuple]:
         """Run a read-only query on the spool."""
