@@ -11,7 +11,7 @@ code with ``jalon.milestones``:
   ``is_set = false``, and they are not a value for ``distinct``;
 * day k of ``active_days`` is ``[start + k * 24 h, start + (k + 1) * 24 h)``;
 * ``users = U`` evaluates the rest on each user's own events, so events
-  without a user belong to nobody;
+  without a user count for no user;
 * a sequence step must come strictly after the previous step in
   ``(ts, _seq)`` order and at most ``gap`` after it.
 """
@@ -31,7 +31,7 @@ STATUS_CENSORED, STATUS_REACHED, STATUS_CHURNED = 0, 1, 2
 
 @dataclass(frozen=True)
 class OracleEvent:
-    """One event as the evaluator sees it; absent properties are missing."""
+    """One event of an account; a property absent from ``properties`` is missing."""
 
     ts: dt.datetime
     seq: int
@@ -65,9 +65,9 @@ def usable_events(
     events: Iterable[OracleEvent], start: dt.datetime, end: dt.datetime
 ) -> list[OracleEvent]:
     """Keep the events from ``start`` to ``end`` inclusive, in ``(ts, seq)`` order."""
-    kept = [event for event in events if start <= event.ts <= end]
-    kept.sort(key=lambda event: (event.ts, event.seq))
-    return kept
+    usable = [event for event in events if start <= event.ts <= end]
+    usable.sort(key=lambda event: (event.ts, event.seq))
+    return usable
 
 
 def reached_at(
@@ -161,7 +161,7 @@ def _sequence_end(
 ) -> dt.datetime | None:
     """Return the final step of the earliest complete chain.
 
-    ``ends`` holds, after each step, every event that can end a valid chain
+    After each step, ``ends`` lists every event that can end a valid chain
     of the steps so far.
     """
     gap = duration(condition["gap"]) if "gap" in condition else None
@@ -189,18 +189,18 @@ def where_holds(where: Mapping[str, Any], properties: Mapping[str, Any]) -> bool
     """Evaluate a ``where`` table on one event's properties."""
     for key, value in where.items():
         if key == "any":
-            holds = any(where_holds(child, properties) for child in value)
+            passes = any(where_holds(child, properties) for child in value)
         elif key == "all":
-            holds = all(where_holds(child, properties) for child in value)
+            passes = all(where_holds(child, properties) for child in value)
         elif isinstance(value, dict):
-            holds = all(
+            passes = all(
                 compare(properties.get(key), op, arg) for op, arg in value.items()
             )
         elif isinstance(value, list):
-            holds = compare(properties.get(key), "in", value)
+            passes = compare(properties.get(key), "in", value)
         else:
-            holds = compare(properties.get(key), "eq", value)
-        if not holds:
+            passes = compare(properties.get(key), "eq", value)
+        if not passes:
             return False
     return True
 

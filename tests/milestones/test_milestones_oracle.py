@@ -45,7 +45,6 @@ PLAN_SUBSTRINGS = ("e", "r", "ro", "am")
 SCORE_LITERALS = (0, 0.0, 1, 2.5, 3, 5.0)
 DURATIONS = ("12h", "1d", "36h", "2d", "7d", 3)
 ENDS = (None, "2024-03-04", "2024-03-06T12:00:00", "2024-03-10")
-MILESTONES_PER_EXAMPLE = 3
 # Shrinking reruns the engine hundreds of times (over five minutes on one
 # failure), so it is off unless MILESTONE_ORACLE_SHRINK is set.
 PHASES = (
@@ -74,8 +73,8 @@ ORACLE_SETTINGS = settings(
 class Log:
     """A drawn event log: accounts with their starts, events, configured end.
 
-    ``columns`` holds other accounts columns (``trial_at``, ``cancelled_at``,
-    ``last_seen_at``) per account.
+    ``columns`` maps each account to its other accounts columns (``trial_at``,
+    ``cancelled_at``, ``last_seen_at``).
     """
 
     starts: dict[str, dt.datetime]
@@ -223,7 +222,7 @@ def sequences(draw) -> dict[str, Any]:
     return condition
 
 
-CONDITIONS = st.recursive(
+COMBINATIONS = st.recursive(
     st.one_of(event_conditions(), sequences()),
     lambda inner: st.builds(
         lambda kind, items: {kind: items},
@@ -232,6 +231,9 @@ CONDITIONS = st.recursive(
     ),
     max_leaves=4,
 )
+# A bare recursive strategy draws mostly combinations; listing event
+# conditions twice keeps single conditions about half of the draws.
+CONDITIONS = st.one_of(event_conditions(), event_conditions(), sequences(), COMBINATIONS)
 
 
 def oracle_events(log: Log) -> dict[str, list[oracle.OracleEvent]]:
@@ -260,11 +262,16 @@ def run_log(
     with_counts: bool = False,
     **options: Any,
 ) -> EngineResult:
-    """Run the engine on an in-memory DuckDB, the fastest for many examples."""
+    """Run the engine on an in-memory DuckDB, the fastest for many examples.
+
+    ``options`` go to ``make_config``; ``with_accounts=False`` also leaves
+    the accounts table out.
+    """
     config = make_config(milestones, end=log.end, **options)
+    accounts = log.accounts if options.get("with_accounts", True) else None
     con = ibis.duckdb.connect()
     try:
-        return run_engine(con, config, log.events, log.accounts, with_counts)
+        return run_engine(con, config, log.events, accounts, with_counts)
     finally:
         con.disconnect()
 
@@ -273,32 +280,65 @@ def included_accounts(log: Log, end: dt.datetime) -> list[str]:
     return sorted(account for account, start in log.starts.items() if start <= end)
 
 
-@ORACLE_SETTINGS
-@given(log=event_logs(), conditions=st.lists(CONDITIONS, min_size=3, max_size=3))
-def test_engine_times_match_oracle(log, conditions):
-    milestones = [
-        {"id": f"m{index}", **condition} for index, condition in enumerate(conditions)
-    ]
-
-    result = run_log(log, milestones)
-
-    end = oracle_end(log)
-    events = oracle_events(log)
-    assert list(result.rows.index) == included_accounts(log, end)
-    for account in included_accounts(log, end):
-        start = log.starts[account]
-        usable = oracle.usable_events(events[account], start, end)
-        for index, condition in enumerate(conditions):
-            expected = oracle.reached_at(condition, usable, start)
-            got = result.value(account, f"m_m{index}_at")
-            assert got == expected, f"account {account}, condition {condition}"
-
-
 CHURN_RULES = st.builds(
     lambda name, where: {"event": name, **({"where": where} if where else {})},
     st.sampled_from(EVENT_NAMES),
     st.one_of(st.none(), WHERE_LEAVES),
 )
+
+
+ACCOUNT_TIME_COLUMNS = ("trial_at", "cancelled_at", "last_seen_at")
+INACTIVITY_DAYS = (1, 2, 3.5, 7)
+ANY_CHURN_RULE = st.one_of(
+    CHURN_RULES,
+    st.builds(lambda days: {"inactivity_days": days}, st.sampled_from(INACTIVITY_DAYS)),
+    st.builds(
+        lambda days: {"inactivity_days": days, "last_seen_column": "last_seen_at"},
+        st.sampled_from(INACTIVITY_DAYS),
+    ),
+    st.just({"column": "cancelled_at"}),
+)
+
+
+@st.composite
+def logs_with_account_columns(draw) -> Log:
+    """Draw a log whose accounts also have a trial, a cancellation and a last-seen time."""
+    log = draw(event_logs())
+    columns = {}
+    for account, start in log.starts.items():
+        columns[account] = {}
+        for name in ACCOUNT_TIME_COLUMNS:
+            offset = draw(st.one_of(st.none(), st.sampled_from(OFFSETS_SECONDS)))
+            moment = None if offset is None else start + dt.timedelta(seconds=offset)
+            columns[account][name] = moment
+    return replace(log, columns=columns)
+
+
+@ORACLE_SETTINGS
+@given(log=logs_with_account_columns(), conditions=st.lists(CONDITIONS, min_size=3, max_size=3))
+def test_engine_times_match_oracle(log, conditions):
+    # m0 and m1 run from the signup, m2 from the trial when there is one.
+    milestones = [
+        {"id": "m0", **conditions[0]},
+        {"id": "m1", **conditions[1]},
+        {"id": "m2", "start": "trial", **conditions[2]},
+    ]
+
+    result = run_log(log, milestones, starts={"trial": {"column": "trial_at"}})
+
+    end = oracle_end(log)
+    events = oracle_events(log)
+    assert list(result.rows.index) == included_accounts(log, end)
+    for account in included_accounts(log, end):
+        trial = log.columns[account]["trial_at"]
+        clocks = [log.starts[account], log.starts[account], trial]
+        for index, (condition, start) in enumerate(zip(conditions, clocks)):
+            expected = None
+            if start is not None and start <= end:
+                usable = oracle.usable_events(events[account], start, end)
+                expected = oracle.reached_at(condition, usable, start)
+            got = result.value(account, f"m_m{index}_at")
+            assert got == expected, f"account {account}, condition {condition}"
 
 
 @ORACLE_SETTINGS
@@ -365,33 +405,6 @@ def test_oracle_on_hand_cases(condition, rows, hours):
     got = oracle.reached_at(condition, usable, BASE)
 
     assert got == (None if hours is None else BASE + dt.timedelta(hours=hours))
-
-
-ACCOUNT_TIME_COLUMNS = ("trial_at", "cancelled_at", "last_seen_at")
-INACTIVITY_DAYS = (1, 2, 3.5, 7)
-ANY_CHURN_RULE = st.one_of(
-    CHURN_RULES,
-    st.builds(lambda days: {"inactivity_days": days}, st.sampled_from(INACTIVITY_DAYS)),
-    st.builds(
-        lambda days: {"inactivity_days": days, "last_seen_column": "last_seen_at"},
-        st.sampled_from(INACTIVITY_DAYS),
-    ),
-    st.just({"column": "cancelled_at"}),
-)
-
-
-@st.composite
-def logs_with_account_columns(draw) -> Log:
-    """Draw a log whose accounts also have a trial, a cancellation and a last-seen time."""
-    log = draw(event_logs())
-    columns = {}
-    for account, start in log.starts.items():
-        columns[account] = {}
-        for name in ACCOUNT_TIME_COLUMNS:
-            offset = draw(st.one_of(st.none(), st.sampled_from(OFFSETS_SECONDS)))
-            moment = None if offset is None else start + dt.timedelta(seconds=offset)
-            columns[account][name] = moment
-    return replace(log, columns=columns)
 
 
 @ORACLE_SETTINGS
@@ -470,3 +483,57 @@ def _check_milestone_columns(
         assert days == oracle.days_between(result.value(account, "end_at"), start), (
             label
         )
+
+
+START_RULES = st.builds(
+    lambda name, where: {"event": name, **({"where": where} if where else {})},
+    st.sampled_from(EVENT_NAMES),
+    st.one_of(st.none(), st.none(), WHERE_LEAVES),
+)
+
+
+def first_match(condition: dict[str, Any], events: list[oracle.OracleEvent]) -> dt.datetime | None:
+    """Return the first event matching a start condition, at any time."""
+    ordered = sorted(events, key=lambda event: (event.ts, event.seq))
+    return next((event.ts for event in ordered if oracle.matches(condition, event, event.ts)), None)
+
+
+@ORACLE_SETTINGS
+@given(
+    log=event_logs(),
+    conditions=st.lists(CONDITIONS, min_size=2, max_size=2),
+    start_rule=START_RULES,
+)
+def test_start_event_matches_oracle(log, conditions, start_rule):
+    # No accounts table: accounts are those with events, and each starts at
+    # its first start event, which may come after other events or the end.
+    milestones = [{"id": f"m{index}", **condition} for index, condition in enumerate(conditions)]
+
+    result = run_log(log, milestones, with_counts=True, start=start_rule, with_accounts=False)
+
+    end = oracle_end(log)
+    events = {account: rows for account, rows in oracle_events(log).items() if rows}
+    starts = {account: first_match(start_rule, rows) for account, rows in events.items()}
+    included = sorted(a for a, start in starts.items() if start is not None and start <= end)
+    assert list(result.rows.index) == included
+    for account in included:
+        usable = oracle.usable_events(events[account], starts[account], end)
+        assert result.value(account, "start_at") == starts[account], account
+        for index, condition in enumerate(conditions):
+            expected = oracle.reached_at(condition, usable, starts[account])
+            got = result.value(account, f"m_m{index}_at")
+            assert got == expected, f"account {account}, condition {condition}"
+
+    before = sum(1 for a in included for event in events[a] if event.ts < starts[a])
+    after = sum(1 for a in included for event in events[a] if event.ts > end)
+    unstarted = [a for a, start in starts.items() if start is None]
+    late = [a for a, start in starts.items() if start is not None and start > end]
+    assert result.event_exclusions["before_start"] == before
+    assert result.event_exclusions["after_end"] == after
+    assert result.account_exclusions["no_start"] == len(unstarted)
+    assert result.account_exclusions["start_after_end"] == len(late)
+    # Events of accounts without a start or starting after the end; the
+    # engine may count both kinds under no_start.
+    excluded = sum(len(events[a]) for a in unstarted + late)
+    counted = result.event_exclusions["no_start"] + result.event_exclusions.get("start_after_end", 0)
+    assert counted == excluded
