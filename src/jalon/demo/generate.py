@@ -102,8 +102,8 @@ class DemoTruth:
         Whether ``jalon.demo.billing.generate_billing`` ran.
     files
         Paths of the files under ``out_dir`` after generation, relative and
-        sorted; the billing files sit under ``billing/``. The store folder
-        is left out.
+        sorted. The billing files sit under ``billing/``, and the store
+        folder is left out.
     """
 
     out_dir: Path
