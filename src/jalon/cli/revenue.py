@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from jalon.cli.common import config_option, console, lang_option, resolve_language, user_errors
@@ -37,6 +38,11 @@ def build_revenue_app(_) -> typer.Typer:
     group = typer.Typer(no_args_is_help=True, add_completion=False,
                         help=_("Recurring revenue from billing exports: MRR, churn, LTV, recognition."))  # fmt: skip
 
+    @group.callback()
+    def revenue_group(lang: Lang = None) -> None:
+        # Accepts --lang after "revenue" too; main() already read it from the arguments.
+        pass
+
     @group.command("report", help=_("Print MRR, movements, retention and unit economics."))
     def report(config: ConfigPath = Path("jalon.toml"), lang: Lang = None,
                months: Annotated[int, typer.Option("--months", help=_("Number of recent months to show."), min=1)] = REPORT_MONTHS) -> None:  # fmt: skip
@@ -52,7 +58,7 @@ def build_revenue_app(_) -> typer.Typer:
             paths = export_files(config, out, language)
         _t = translations(language).gettext
         for path in paths:
-            console.print(_t("Written: {path}").format(path=path))
+            console.print(escape(_t("Written: {path}").format(path=path)))
 
     @group.command("check", help=_("List rejected billing rows and billing anomalies; exit 1 if any."))
     def check(config: ConfigPath = Path("jalon.toml"), lang: Lang = None) -> None:
@@ -211,7 +217,7 @@ def _unit_economics_table(result, _, fmt: Formatter) -> Table:
     for key in ("arpa_minor", "revenue_churn", "ltv_minor", "cac_minor", "ltv_cac", "payback_months"):
         table.add_column(_(cols[key]), justify="right")
     for row in result.unit_economics.itertuples(index=False):
-        value = "" if row.value == "all" else row.value
+        value = "" if row.value == "all" else escape(str(row.value))
         table.add_row(_value(result, _, row.dimension), value, _money(result, fmt, row.arpa_minor),
                       fmt.percent(row.revenue_churn), _money(result, fmt, row.ltv_minor),
                       _money(result, fmt, row.cac_minor), fmt.number(row.ltv_cac, 1),
@@ -224,14 +230,15 @@ def print_checks(result, language: str) -> int:
     _ = translations(language).gettext
     fmt = Formatter(language)
     for error in result.rejections:
-        console.print(f"[red]{render_error(error, language)}[/red]")
+        # Messages quote cell values and "[revenue]" keys, which Rich would read as markup.
+        console.print(f"[red]{escape(render_error(error, language))}[/red]")
     table = Table(title=_("Billing checks ({currency})").format(currency=result.base_currency),
                   title_justify="left")  # fmt: skip
     cols = result.labels["columns"]
     for key in ("check", "account_id", "reference", "period_start", "amount_at_stake_minor"):
         table.add_column(_(cols[key]))
     for row in result.checks.head(FINDINGS_SHOWN).itertuples(index=False):
-        table.add_row(_value(result, _, row.check), row.account_id, row.reference,
+        table.add_row(_value(result, _, row.check), escape(row.account_id), escape(row.reference),
                       fmt.date(row.period_start), _money(result, fmt, row.amount_at_stake_minor))  # fmt: skip
     console.print(table)
     counts = result.checks["check"].value_counts().sort_index()
