@@ -10,8 +10,8 @@ Rules (documented for users in ``docs/en/revenue.md``):
   minor units. An annual line of 1 200 is 100 a month. A proration line of
   the new plan over 17 of 31 days gives the new plan's full monthly rate.
 * An account's MRR for month M is the sum of the rates of its lines active on
-  the snapshot day, the last day of M (or ``as_of`` in the last month),
-  floored at zero so that a discount larger than the price gives zero.
+  the snapshot day, the last day of M (or ``as_of`` in the last month). It is
+  floored at zero, so a discount larger than the price gives zero.
 * A line stops at its period end; with ``churn_timing = "cancellation"`` it
   stops at a cancellation date inside its period; an unpaid line (``open`` or
   ``uncollectible``) stops ``delinquent_days`` after its invoice date.
