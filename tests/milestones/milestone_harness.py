@@ -127,12 +127,14 @@ def make_config(
     end: str | None = None,
     with_accounts: bool = True,
     segments: Sequence[str] = (),
+    timezone: str = "UTC",
 ) -> Config:
     """Validate a jalon.toml built from the given sections with ``parse_config``.
 
     The default start is the accounts column ``signup_at``.
     """
     raw: dict[str, Any] = {
+        "project": {"timezone": timezone},
         "events": {
             "paths": ["events.csv"],
             "columns": {

@@ -417,3 +417,43 @@ def test_unknown_start_column_lists_columns(run_milestones):
     assert raised.value.code == "analysis.unknown_account_column"
     assert raised.value.params["column"] == "signup"
     assert "signup_at" in raised.value.params["known"]
+
+
+def test_observation_end_in_project_timezone(run_milestones):
+    # "2024-03-06" in Paris (UTC+1 in March) is 2024-03-05 23:00 UTC, so a
+    # report at 2024-03-05 23:30 UTC is after the end.
+    events = [
+        Event("a", "report", at(4, hours=23, minutes=30)),
+        Event("b", "report", at(4, hours=23)),
+    ]
+    accounts = {"a": SIGNUP_AT_BASE, "b": SIGNUP_AT_BASE}
+
+    result = run_milestones(
+        [REPORT], events, accounts, end="2024-03-06", timezone="Europe/Paris"
+    )
+
+    assert result.value("a", "end_at") == at(4, hours=23)
+    assert result.value("a", "m_report_status") == CENSORED
+    # b: a report exactly at the end is used: 4 d 23 h = 119 / 24 days.
+    assert result.value("b", "m_report_status") == REACHED
+    assert result.value("b", "m_report_days") == 119 / 24
+
+
+def test_no_events_with_configured_end(run_milestones):
+    accounts = {"a": SIGNUP_AT_BASE, "b": {"signup_at": at(2)}}
+
+    result = run_milestones([REPORT], [], accounts, end="2024-03-06")
+
+    # Everyone is censored at the end at(5).
+    assert list(result.rows.index) == ["a", "b"]
+    assert result.value("a", "m_report_status") == CENSORED
+    assert result.value("a", "m_report_days") == 5.0
+    assert result.value("b", "m_report_days") == 3.0
+    assert result.events_used == 0
+
+
+def test_no_events_without_end_raises(run_milestones):
+    with pytest.raises(AnalysisError) as raised:
+        run_milestones([REPORT], [], {"a": SIGNUP_AT_BASE})
+
+    assert raised.value.code == "analysis.no_events"
