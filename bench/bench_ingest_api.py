@@ -73,8 +73,10 @@ def build_bodies(client: int, batches: int) -> list[bytes]:
     return bodies
 
 
-def run_client(arguments: tuple[int, int, str, str, multiprocessing.Barrier]) -> list[float]:
-    """Post every batch of one client; return each request's latency in seconds."""
+def run_client(
+    arguments: tuple[int, int, str, str, multiprocessing.Barrier],
+) -> tuple[list[float], float]:
+    """Post every batch of one client; return each request's latency and the CPU time used, in seconds."""
     client, batches, url, key, barrier = arguments
     bodies = build_bodies(client, batches)
     token = base64.b64encode(f"{key}:".encode()).decode()
@@ -82,13 +84,15 @@ def run_client(arguments: tuple[int, int, str, str, multiprocessing.Barrier]) ->
     latencies = []
     with httpx.Client(timeout=REQUEST_TIMEOUT_S) as http:
         barrier.wait()
+        cpu_started = time.process_time()
         for body in bodies:
             started = time.perf_counter()
             response = http.post(f"{url}/v1/batch", content=body, headers=headers)
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
                 raise RuntimeError(f"status {response.status_code}: {response.text}")
-    return latencies
+        cpu = time.process_time() - cpu_started
+    return latencies, cpu
 
 
 def wait_healthy(url: str, process: subprocess.Popen) -> None:
@@ -173,7 +177,8 @@ def run(clients: int, batches: int) -> dict:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
 
-    latencies = [latency for values in per_client for latency in values]
+    latencies = [latency for values, _ in per_client for latency in values]
+    client_cpu = sum(cpu for _, cpu in per_client)
     events = clients * batches * BATCH_SIZE
     return {
         "clients": clients,
@@ -186,6 +191,7 @@ def run(clients: int, batches: int) -> dict:
         "max_ms": max(latencies) * 1000,
         "server_cpu_ms_per_batch": server_cpu * 1000 / (clients * batches),
         "drain_cpu_ms_per_batch": drain_cpu * 1000 / (clients * batches),
+        "client_cpu_ms_per_batch": client_cpu * 1000 / (clients * batches),
         "load": load,
     }
 
@@ -203,12 +209,12 @@ def section(result: dict) -> str:
         " drain into DuckDB every 10 s.",
         "",
         "| events | batches | seconds | events/s | p50 latency | p99 latency | max latency"
-        " | server CPU per batch | drain CPU per batch | load average |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | CPU per batch: server, drain, clients | load average |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {result['events']:,} | {result['batches']:,} | {result['seconds']:.2f} |"
         f" {result['events_per_s']:,.0f} | {result['p50_ms']:.1f} ms | {result['p99_ms']:.1f} ms |"
-        f" {result['max_ms']:.1f} ms | {result['server_cpu_ms_per_batch']:.2f} ms |"
-        f" {result['drain_cpu_ms_per_batch']:.2f} ms |"
+        f" {result['max_ms']:.1f} ms | {result['server_cpu_ms_per_batch']:.2f},"
+        f" {result['drain_cpu_ms_per_batch']:.2f}, {result['client_cpu_ms_per_batch']:.2f} ms |"
         f" {result['load']:.1f} |",
         SECTION_END,
     ])

@@ -2,12 +2,12 @@
 
 Draining parses and inserts every event once more, and in the server process
 it would compete with request handling for the interpreter lock. The worker
-runs it in its own process; the server asks it for an immediate drain (before
-an analysis refresh) through a queue and waits for the count.
+runs it in its own process. For an immediate drain (before an analysis
+refresh) the server sends a request through a queue and waits for the count.
 
-The worker exits when asked to stop, after a last drain, or when it notices
-that its parent process is gone (checked at least once per interval), so a
-server killed with SIGKILL leaves no orphan that would hold the store.
+The worker exits after a last drain when it receives the stop request, or as
+soon as its parent process is gone (checked every second), so a server killed
+with SIGKILL leaves no orphan that would hold the store.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def run_worker(
     parent_pid: int,
     log_level: int,
 ) -> None:
-    """Drain every ``interval_s`` seconds and on request until told to stop."""
+    """Drain every ``interval_s`` seconds and on each request, until the stop request."""
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
     waited = 0.0
     while os.getppid() == parent_pid:
