@@ -289,6 +289,13 @@ def _extra_analyses(
             milestones=accounts.milestone_ids,
             observation_end=accounts.end,
         )
+    if config.churn is not None:
+        from jalon.churn_link import analyze_churn_link
+
+        step("churn_link")
+        extras["churn_link"] = analyze_churn_link(
+            config, table, accounts.events_used, store.execute, properties
+        )
     if config.revenue is not None:
         from jalon.revenue import run_revenue
 

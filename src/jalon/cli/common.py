@@ -124,6 +124,8 @@ def print_summary(analysis, lang: str) -> None:
     )
     if analysis.synthetic:
         console.print(f"[yellow]{_('Synthetic data: these figures describe a generated company.')}[/yellow]")
+    if analysis.churn_link is not None and analysis.churn_link.findings:
+        console.print(findings_panel(analysis, lang))
     console.print(milestone_table(analysis, lang))
     for funnel in analysis.funnels:
         console.print(funnel_table(funnel, lang))
@@ -164,6 +166,19 @@ def milestone_table(analysis, lang: str) -> Table:
     table.caption = _(
         "Shares reached by day t count every account, including those still observed."
     )
+    return table
+
+
+def findings_panel(analysis, lang: str) -> Table:
+    """The ranked findings of the churn link, one sentence each."""
+    from jalon.report.churn_link_view import findings_text
+
+    _ = translations(lang).gettext
+    names = {result.id: result.name for result in analysis.milestones}
+    table = Table(title=_("Main findings"), title_justify="left", show_header=False)
+    table.add_column("")
+    for index, sentence in enumerate(findings_text(analysis.churn_link, _, Formatter(lang), names), 1):
+        table.add_row(f"{index}. {sentence}")
     return table
 
 
@@ -225,7 +240,7 @@ def percentile_text(summary, q: float, fmt: Formatter, _) -> str:
                 return _("not reached (plateau {share})").format(share=fmt.percent(summary.plateau))
             low = fmt.number(percentile.lower, 1) if percentile.lower is not None else "–"
             high = fmt.number(percentile.upper, 1) if percentile.upper is not None else _("n/a")
-            return f"{fmt.days(percentile.days)} [{low}–{high}]"
+            return f"{fmt.days(percentile.days)}\n[{low}–{high}]"
     return "–"
 
 
