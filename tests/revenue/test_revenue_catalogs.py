@@ -56,7 +56,8 @@ def test_every_french_message_translated():
 def test_every_sheet_title_in_catalog():
     from jalon.revenue import export
 
-    names = {export.SUMMARY_TITLE, export.REJECTED_TITLE, export.TTV_TITLE}
+    names = {export.SUMMARY_TITLE, export.REJECTED_TITLE, export.TTV_TITLE, export.HEATMAP_TITLE,
+             export.HEADLINE_TITLE}
     names |= {title for title, _ in export.SHEETS}
     assert names <= set(catalog("fr"))
 

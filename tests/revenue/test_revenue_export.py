@@ -39,6 +39,23 @@ def test_excel_money_in_major_units(billing_demo, workbook_fr):
     assert sheet.cell(row=last, column=2).value == result.totals["mrr_minor"].iloc[-1] / 100
 
 
+def test_excel_cohort_heatmap(billing_demo, workbook_fr):
+    _, _, result = billing_demo
+    sheet = load_workbook(workbook_fr)["Carte de chaleur des cohortes"]
+    first = result.cohorts[result.cohorts["cohort"] == result.cohorts["cohort"].min()]
+    # row 2 is the first cohort; column B is month 0, column C month 1
+    assert sheet.cell(row=2, column=3).value == first.loc[first["months_since"] == 1, "retention"].iloc[0]
+    assert sheet.conditional_formatting
+
+
+def test_excel_summary_headline(billing_demo, workbook_fr):
+    _, _, result = billing_demo
+    sheet = load_workbook(workbook_fr)["Synthèse"]
+    values = {row[0].value: row[1].value for row in sheet.iter_rows(min_col=1, max_col=2) if row[0].value}
+    assert values["MRR"] == result.headline()["mrr_minor"] / 100
+    assert values["NRR sur 12 mois"] == result.headline()["nrr_12"]
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice is not installed")
 def test_excel_opens_in_libreoffice(workbook_fr, tmp_path):

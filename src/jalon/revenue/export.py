@@ -50,6 +50,13 @@ SHEETS = (
 SUMMARY_TITLE = "Summary"
 REJECTED_TITLE = "Rejected rows"
 TTV_TITLE = "Revenue by TTV"
+HEATMAP_TITLE = "Cohort heatmap"
+HEADLINE_TITLE = "Key figures of the last month"
+HEADLINE_KEYS = ("mrr_minor", "arr_minor", "customers", "arpa_minor", "logo_churn", "revenue_churn",
+                 "gross_mrr_churn", "net_mrr_churn", "nrr_1", "grr_1", "nrr_12", "grr_12")  # fmt: skip
+# Heatmap colours: white at 0 % retention, green at 100 % and above.
+HEATMAP_LOW_COLOUR = "FFFFFF"
+HEATMAP_HIGH_COLOUR = "63BE7B"
 
 
 def sheets(result: RevenueResult, _: Callable[[str], str] = str) -> list[tuple[str, pd.DataFrame]]:
@@ -92,6 +99,7 @@ def export_excel(result: RevenueResult, path: Path, lang: str) -> Path:
     summary.title = _safe_title(_(SUMMARY_TITLE))
     for row in summary_rows(result, _):
         summary.append(row)
+    _write_headline(summary, result, _)
     summary.column_dimensions["A"].width = 48
     summary.column_dimensions["B"].width = 40
     used = {summary.title}
@@ -101,10 +109,50 @@ def export_excel(result: RevenueResult, path: Path, lang: str) -> Path:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
+    _write_heatmap(book.create_sheet(_unique(_safe_title(_(HEATMAP_TITLE)), used)), result, _)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     logger.info("wrote the revenue workbook %s", path)
     return path
+
+
+def _write_headline(sheet, result: RevenueResult, _) -> None:
+    """Append the last month's key figures to the summary sheet, formatted."""
+    figures = result.headline()
+    if not figures:
+        return
+    sheet.append([])
+    sheet.append([_(HEADLINE_TITLE), figures["month"]])
+    sheet.cell(row=sheet.max_row, column=2).number_format = MONTH_FORMAT
+    for key in HEADLINE_KEYS:
+        sheet.append([_(COLUMN_LABELS[key]), cell_value(key, figures.get(key), result, _)])
+        number_format = _format_of(key)
+        if number_format:
+            sheet.cell(row=sheet.max_row, column=2).number_format = number_format
+
+
+def _write_heatmap(sheet, result: RevenueResult, _) -> None:
+    """Write cohort revenue retention as a grid: cohorts down, months since start across."""
+    from openpyxl.formatting.rule import ColorScaleRule
+    from openpyxl.utils import get_column_letter
+
+    cohorts = result.cohorts
+    width = int(cohorts["months_since"].max()) + 1 if not cohorts.empty else 0
+    sheet.append([_(COLUMN_LABELS["cohort"]), *range(width)])
+    for cohort, cells in cohorts.groupby("cohort"):
+        by_since = dict(zip(cells["months_since"], cells["retention"]))
+        sheet.append([cohort, *(by_since.get(since) for since in range(width))])
+        sheet.cell(row=sheet.max_row, column=1).number_format = MONTH_FORMAT
+    if width == 0:
+        return
+    area = f"B2:{get_column_letter(width + 1)}{sheet.max_row}"
+    for row in sheet[area]:
+        for cell in row:
+            cell.number_format = SHARE_FORMAT
+    sheet.conditional_formatting.add(area, ColorScaleRule(
+        start_type="num", start_value=0, start_color=HEATMAP_LOW_COLOUR,
+        end_type="num", end_value=1, end_color=HEATMAP_HIGH_COLOUR))  # fmt: skip
+    sheet.freeze_panes = "B2"
 
 
 def summary_rows(result: RevenueResult, _) -> list[list[object]]:

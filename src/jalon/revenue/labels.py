@@ -149,7 +149,8 @@ RULE_VALUE_LABELS = {
 MONEY_SUFFIX = "_minor"
 SHARE_COLUMNS = frozenset({
     "logo_churn", "revenue_churn", "gross_mrr_churn", "net_mrr_churn", "nrr", "grr",
-    "retention", "gross_margin", "churn_rate", "expansion_rate", "nrr_12",
+    "retention", "gross_margin", "churn_rate", "expansion_rate", "nrr_1", "grr_1", "nrr_12",
+    "grr_12",
 })  # fmt: skip
 TRANSLATED_VALUE_COLUMNS = frozenset({
     "movement", "reason", "check", "scenario", "dimension", "new_mrr_source",
