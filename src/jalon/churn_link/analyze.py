@@ -74,11 +74,19 @@ def analyze_churn_link(
         caveats.append(CAVEAT_NO_CHURN)
 
     landmarks = tuple(
-        landmark_comparison(frame, milestone, day, settings.retention_horizon, segments)
+        landmark_comparison(
+            frame, milestone, day, settings.retention_horizon, segments,
+            settings.cox_max_accounts, settings.seed,
+        )
         for milestone in milestone_ids
         for day in settings.landmarks
     )
-    cox = tuple(time_varying_cox(frame, milestone, segments) for milestone in milestone_ids)
+    cox = tuple(
+        time_varying_cox(
+            frame, milestone, segments, settings.cox_max_accounts, settings.seed
+        )
+        for milestone in milestone_ids
+    )
     comparisons = compare_segments(
         account_table, frame, milestone_ids, segments, execute,
         settings.segment_quantiles, settings.retention_quantiles,

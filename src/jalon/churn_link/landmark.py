@@ -19,7 +19,11 @@ from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import proportional_hazard_test
 
-from jalon.churn_link.cox import landmark_adjusted_hazard_ratio
+from jalon.churn_link.cox import (
+    CAVEAT_SAMPLED,
+    DEFAULT_MAX_ACCOUNTS,
+    landmark_adjusted_hazard_ratio,
+)
 from jalon.churn_link.frame import STATUS_REACHED
 from jalon.churn_link.results import Estimate, GroupRetention, LandmarkResult
 from jalon.survival import KaplanMeier
@@ -200,6 +204,8 @@ def landmark_comparison(
     landmark: float,
     horizon: float,
     segments: Sequence[str] = (),
+    max_accounts: int = DEFAULT_MAX_ACCOUNTS,
+    seed: int = 0,
 ) -> LandmarkResult:
     """Compare retention after ``landmark`` of accounts that reached ``milestone`` by then.
 
@@ -216,6 +222,9 @@ def landmark_comparison(
         for a share to be given).
     segments
         Segment columns the adjusted hazard ratio accounts for.
+    max_accounts, seed
+        Sample size cap and seed of the adjusted model (see
+        :func:`jalon.churn_link.cox.landmark_adjusted_hazard_ratio`).
 
     Returns
     -------
@@ -223,8 +232,9 @@ def landmark_comparison(
         Caveat codes: ``landmark_empty_group``, ``landmark_few_churned``
         (fewer than 10 churned accounts in a group),
         ``landmark_not_proportional`` (the proportional-hazards test on
-        ``reached`` gives p < 0.05), ``landmark_horizon_not_after`` and
-        always ``association_not_cause``.
+        ``reached`` gives p < 0.05), ``landmark_horizon_not_after``,
+        ``cox_sampled`` (the adjusted ratio comes from a sample) and always
+        ``association_not_cause``.
     """
     subset, excluded = landmark_population(frame, milestone, landmark)
     reached, reached_curve = _group_retention(subset, 1, GROUP_REACHED, landmark, horizon)
@@ -245,8 +255,10 @@ def landmark_comparison(
         caveats.extend(fit_caveats)
         active, _ = active_at_landmark(frame, milestone, landmark)
         adjusted = landmark_adjusted_hazard_ratio(
-            frame[active], milestone, landmark, segments
+            frame[active], milestone, landmark, segments, max_accounts, seed
         )
+        if int(active.sum()) > max_accounts:
+            caveats.append(CAVEAT_SAMPLED)
     if min(reached.n_churned, not_reached.n_churned) < MIN_CHURNED_PER_GROUP:
         caveats.append(CAVEAT_FEW_CHURNED)
     caveats.append(CAVEAT_ASSOCIATION)

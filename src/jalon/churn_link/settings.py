@@ -32,6 +32,7 @@ DEFAULT_LTV_HORIZON_DAYS = 365.0
 DEFAULT_SEGMENT_QUANTILES = (0.5, 0.25)
 DEFAULT_RETENTION_QUANTILES = (0.5, 0.25, 0.1)
 DEFAULT_MAX_FINDINGS = 5
+DEFAULT_COX_MAX_ACCOUNTS = 10_000
 
 ALLOWED_KEYS = (
     "landmarks",
@@ -56,6 +57,7 @@ ALLOWED_KEYS = (
     "ltv_horizon",
     "ltv_milestone",
     "max_findings",
+    "cox_max_accounts",
 )
 
 
@@ -108,6 +110,9 @@ class ChurnLinkSettings:
         Milestone of the lifetime value, or None for the first one declared.
     max_findings
         Number of findings kept, largest effects first.
+    cox_max_accounts
+        Above this many accounts, time-varying Cox models are fitted on a
+        random sample of this size (drawn with ``seed``).
     """
 
     landmarks: tuple[float, ...] = DEFAULT_LANDMARKS_DAYS
@@ -132,6 +137,7 @@ class ChurnLinkSettings:
     ltv_horizon: float = DEFAULT_LTV_HORIZON_DAYS
     ltv_milestone: str | None = None
     max_findings: int = DEFAULT_MAX_FINDINGS
+    cox_max_accounts: int = DEFAULT_COX_MAX_ACCOUNTS
 
 
 def _path(key: str) -> str:
@@ -302,7 +308,8 @@ def parse_settings(
     for key in ("aha_events", "aha_exclude_events", "aha_distinct_properties"):
         if key in analysis:
             values[key] = _names(analysis[key], key)
-    for key, minimum in (("aha_max_events", 1), ("seed", 0), ("n_boot", 50), ("max_findings", 1)):
+    for key, minimum in (("aha_max_events", 1), ("seed", 0), ("n_boot", 50), ("max_findings", 1),
+                            ("cox_max_accounts", 500)):
         if key in analysis:
             values[key] = _whole(analysis[key], key, minimum)
     if "held_out_share" in analysis:

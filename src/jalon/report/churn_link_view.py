@@ -44,6 +44,10 @@ CAVEAT_MESSAGES = {
     "cox_penalized": N_("The model needed a small penalty to converge; ratios are pulled slightly towards 1."),
     "cox_rare_levels_pooled": N_("Segment values with fewer than 30 accounts are pooled with the most common value."),
     "cox_failed": N_("The Cox model could not be fitted on these data."),
+    "cox_sampled": N_(
+        "The time-varying Cox model was fitted on a random sample of accounts "
+        "(analysis.cox_max_accounts), so its interval is wider than the data allow."
+    ),
     "segment_one_group": N_("This segment has one value only, so there is nothing to compare."),
     "segment_ratio_not_reached": N_(
         "Some groups never reach the compared share within the window, so their ratio is not given."
