@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -196,6 +197,13 @@ def run(clients: int, batches: int) -> dict:
     }
 
 
+def server_stack() -> str:
+    """Name the event loop and HTTP parser uvicorn picks here ("auto" prefers the fast ones)."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return f"{loop}, {parser}"
+
+
 def section(result: dict) -> str:
     today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     return "\n".join([
@@ -203,10 +211,10 @@ def section(result: dict) -> str:
         "## Ingest API (`jalon serve`, `POST /v1/batch`)",
         "",
         f"Measured on {today} with `bench/bench_ingest_api.py` on {machine()}.",
-        f"Server and clients share this machine and talk over loopback: one uvicorn process,"
-        f" {result['clients']} client processes (httpx, one connection each), batches of"
-        f" {BATCH_SIZE} track events, durability on (each 2xx follows an fsynced SQLite commit),"
-        " drain into DuckDB every 10 s.",
+        f"Server and clients share this machine and talk over loopback: one uvicorn process"
+        f" ({server_stack()}), {result['clients']} client processes (httpx, one connection"
+        f" each), batches of {BATCH_SIZE} track events, durability on (each 2xx follows an"
+        " fsynced SQLite commit), drain into DuckDB every 10 s by a child process.",
         "",
         "| events | batches | seconds | events/s | p50 latency | p99 latency | max latency"
         " | CPU per batch: server, drain, clients | load average |",
@@ -216,6 +224,15 @@ def section(result: dict) -> str:
         f" {result['max_ms']:.1f} ms | {result['server_cpu_ms_per_batch']:.2f},"
         f" {result['drain_cpu_ms_per_batch']:.2f}, {result['client_cpu_ms_per_batch']:.2f} ms |"
         f" {result['load']:.1f} |",
+        "",
+        "CPU per batch is CPU time (user + system) divided by the batches sent: of the server"
+        " process, of its drain worker process, and of all client processes. The load average"
+        " is the 1-minute value at the end of the run; above 2 on this machine, other"
+        " processes were competing for the two cores and the throughput and latency above"
+        " understate what an idle machine gives.",
+        f"From its CPU time alone, the server process would handle about"
+        f" {BATCH_SIZE * 1000 / result['server_cpu_ms_per_batch']:,.0f} events/s on one free"
+        " core; this is an estimate derived from the CPU figures, not a measurement.",
         SECTION_END,
     ])
 
