@@ -63,31 +63,42 @@ def test_delinquent_never():
 
 
 def test_scenario_key_checked():
-    error = config_error({"invoices": "x.csv",
-                          "forecast": {"scenarios": {"base": {"churn": 0.1}}}})
+    error = config_error(
+        {"invoices": "x.csv", "forecast": {"scenarios": {"base": {"churn": 0.1}}}}
+    )
     assert error.params["path"] == "revenue.forecast.scenarios.base.churn"
     assert error.params["suggestion"] == "churn_rate"
 
 
 def test_forecast_month():
-    spec = parse_revenue_config({"invoices": "x.csv", "forecast": {"from_month": "2026-01"}}, BASE)
+    spec = parse_revenue_config(
+        {"invoices": "x.csv", "forecast": {"from_month": "2026-01"}}, BASE
+    )
     assert spec.forecast.from_month == dt.date(2026, 1, 1)
 
 
 def test_plan_price():
     spec = parse_revenue_config(
-        {"invoices": "x.csv", "plans": {"team": {"price": "29.90", "interval_months": 12}}}, BASE)
+        {
+            "invoices": "x.csv",
+            "plans": {"team": {"price": "29.90", "interval_months": 12}},
+        },
+        BASE,
+    )
     assert spec.plans["team"].price == Decimal("29.90")
 
 
-@pytest.mark.parametrize(("start", "end", "months"), [
-    (dt.date(2024, 1, 1), dt.date(2024, 2, 1), Fraction(1)),
-    (dt.date(2024, 1, 15), dt.date(2024, 2, 1), Fraction(17, 31)),
-    (dt.date(2024, 1, 1), dt.date(2025, 1, 1), Fraction(12)),
-    (dt.date(2024, 2, 10), dt.date(2026, 2, 10), Fraction(24)),
-    # 31 January + 1 month is 29 February 2024, then 2 more days of the 31 to 31 March
-    (dt.date(2024, 1, 31), dt.date(2024, 3, 2), 1 + Fraction(2, 31)),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "months"),
+    [
+        (dt.date(2024, 1, 1), dt.date(2024, 2, 1), Fraction(1)),
+        (dt.date(2024, 1, 15), dt.date(2024, 2, 1), Fraction(17, 31)),
+        (dt.date(2024, 1, 1), dt.date(2025, 1, 1), Fraction(12)),
+        (dt.date(2024, 2, 10), dt.date(2026, 2, 10), Fraction(24)),
+        # 31 January + 1 month is 29 February 2024, then 2 more days of the 31 to 31 March
+        (dt.date(2024, 1, 31), dt.date(2024, 3, 2), 1 + Fraction(2, 31)),
+    ],
+)
 def test_term_months(start, end, months):
     assert term_months(start, end) == months
 
@@ -96,11 +107,17 @@ def test_add_months_clamps():
     assert add_months(dt.date(2024, 3, 31), -1) == dt.date(2024, 2, 29)
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("1 234,56", Decimal("1234.56")), ("1,234.56", Decimal("1234.56")),
-    ("1.234,56", Decimal("1234.56")), ("-12,5", Decimal("-12.5")), ("12.50-", Decimal("-12.50")),
-    ("1\u202f234,00 €", Decimal("1234.00")),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1 234,56", Decimal("1234.56")),
+        ("1,234.56", Decimal("1234.56")),
+        ("1.234,56", Decimal("1234.56")),
+        ("-12,5", Decimal("-12.5")),
+        ("12.50-", Decimal("-12.50")),
+        ("1\u202f234,00 €", Decimal("1234.00")),
+    ],
+)
 def test_parse_amount(text, value):
     assert parse_amount(text) == value
 

@@ -36,7 +36,10 @@ def test_excel_money_in_major_units(billing_demo, workbook_fr):
     sheet = load_workbook(workbook_fr)["MRR et mouvements"]
     assert sheet.cell(row=1, column=1).value == "Mois"
     last = sheet.max_row
-    assert sheet.cell(row=last, column=2).value == result.totals["mrr_minor"].iloc[-1] / 100
+    assert (
+        sheet.cell(row=last, column=2).value
+        == result.totals["mrr_minor"].iloc[-1] / 100
+    )
 
 
 def test_excel_cohort_heatmap(billing_demo, workbook_fr):
@@ -44,14 +47,21 @@ def test_excel_cohort_heatmap(billing_demo, workbook_fr):
     sheet = load_workbook(workbook_fr)["Carte de chaleur des cohortes"]
     first = result.cohorts[result.cohorts["cohort"] == result.cohorts["cohort"].min()]
     # row 2 is the first cohort; column B is month 0, column C month 1
-    assert sheet.cell(row=2, column=3).value == first.loc[first["months_since"] == 1, "retention"].iloc[0]
+    assert (
+        sheet.cell(row=2, column=3).value
+        == first.loc[first["months_since"] == 1, "retention"].iloc[0]
+    )
     assert sheet.conditional_formatting
 
 
 def test_excel_summary_headline(billing_demo, workbook_fr):
     _, _, result = billing_demo
     sheet = load_workbook(workbook_fr)["Synthèse"]
-    values = {row[0].value: row[1].value for row in sheet.iter_rows(min_col=1, max_col=2) if row[0].value}
+    values = {
+        row[0].value: row[1].value
+        for row in sheet.iter_rows(min_col=1, max_col=2)
+        if row[0].value
+    }
     assert values["MRR"] == result.headline()["mrr_minor"] / 100
     assert values["NRR sur 12 mois"] == result.headline()["nrr_12"]
 
@@ -60,8 +70,19 @@ def test_excel_summary_headline(billing_demo, workbook_fr):
 @pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice is not installed")
 def test_excel_opens_in_libreoffice(workbook_fr, tmp_path):
     completed = subprocess.run(
-        [LIBREOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(workbook_fr)],
-        capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S, check=False,
+        [
+            LIBREOFFICE,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(workbook_fr),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=CONVERT_TIMEOUT_S,
+        check=False,
         env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert completed.returncode == 0, completed.stderr
@@ -72,17 +93,26 @@ def test_recognition_csv_french(billing_demo, tmp_path):
     _, _, result = billing_demo
     path = export_recognition_csv(result, tmp_path / "pca.csv", "fr")
     header, first = path.read_text(encoding="utf-8-sig").splitlines()[:2]
-    assert header == "Mois;Facturé;Revenu reconnu;Produits constatés d'avance (PCA);Factures à établir (FAE)"
+    assert (
+        header
+        == "Mois;Facturé;Revenu reconnu;Produits constatés d'avance (PCA);Factures à établir (FAE)"
+    )
     row = result.recognition.iloc[0]
     expected = f"{row['invoiced_minor'] // 100},{row['invoiced_minor'] % 100:02d}"
     assert first.split(";")[1] == expected
 
 
-@pytest.mark.parametrize(("lang", "title"), [("en", "Recurring revenue"), ("fr", "Revenu récurrent")])
+@pytest.mark.parametrize(
+    ("lang", "title"), [("en", "Recurring revenue"), ("fr", "Revenu récurrent")]
+)
 def test_report_section_renders(billing_demo, lang, title):
     _, _, result = billing_demo
     fmt = Formatter(lang)
-    html = environment(lang).get_template("_revenue.html.j2").render(revenue=result, fmt=fmt)
+    html = (
+        environment(lang)
+        .get_template("_revenue.html.j2")
+        .render(revenue=result, fmt=fmt)
+    )
     assert f"<h2>{title}</h2>" in html
     mrr = fmt.currency(result.money(result.headline()["mrr_minor"]), "EUR")
     assert f'data-field="mrr">{mrr}<' in html
@@ -90,7 +120,9 @@ def test_report_section_renders(billing_demo, lang, title):
 
 def test_cli_report_french(billing_demo):
     config, _, _ = billing_demo
-    outcome = CliRunner().invoke(build_app("fr"), ["revenue", "report", "--config", str(config), "--lang", "fr"])
+    outcome = CliRunner().invoke(
+        build_app("fr"), ["revenue", "report", "--config", str(config), "--lang", "fr"]
+    )
     assert outcome.exit_code == 0, outcome.output
     assert "Indicateurs unitaires" in outcome.output
     # the demo folder's truth.json marks the billing as synthetic
@@ -99,7 +131,16 @@ def test_cli_report_french(billing_demo):
 
 def test_cli_export_writes_files(billing_demo, tmp_path):
     config, _, _ = billing_demo
-    args = ["revenue", "export", "--config", str(config), "--lang", "en", "--out", str(tmp_path)]
+    args = [
+        "revenue",
+        "export",
+        "--config",
+        str(config),
+        "--lang",
+        "en",
+        "--out",
+        str(tmp_path),
+    ]
     outcome = CliRunner().invoke(build_app("en"), args)
     assert outcome.exit_code == 0, outcome.output
     assert (tmp_path / "revenue-en.xlsx").exists()
@@ -109,8 +150,22 @@ def test_cli_export_writes_files(billing_demo, tmp_path):
 def test_cli_check_subprocess(billing_demo):
     config, truth, _ = billing_demo
     completed = subprocess.run(
-        [sys.executable, "-m", "jalon.cli.main", "revenue", "check", "--config", str(config), "--lang", "en"],
-        capture_output=True, text=True, timeout=120, check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        [
+            sys.executable,
+            "-m",
+            "jalon.cli.main",
+            "revenue",
+            "check",
+            "--config",
+            str(config),
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )
     # the planted omissions are findings, so the command exits with 1
     assert completed.returncode == 1, completed.stderr
@@ -129,7 +184,9 @@ def test_cli_without_revenue_section(billing_demo):
     text = config.read_text(encoding="utf-8")
     bare = config.with_name("no-revenue.toml")
     bare.write_text(text[: text.index("[revenue]")], encoding="utf-8")
-    outcome = CliRunner().invoke(build_app("en"), ["revenue", "report", "--config", str(bare)])
+    outcome = CliRunner().invoke(
+        build_app("en"), ["revenue", "report", "--config", str(bare)]
+    )
     assert outcome.exit_code == 2, outcome.output
     # NOTE: the shared error printer reads "[revenue]" as Rich markup and drops it,
     # so only the rest of the message is checked here.

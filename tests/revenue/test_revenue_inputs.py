@@ -33,8 +33,14 @@ FRENCH = (
 def french(tmp_path_factory):
     folder = tmp_path_factory.mktemp("french")
     write(folder, "factures.csv", FRENCH)
-    spec = parse_revenue_config({"invoices": "factures.csv", "amounts_include_tax": True,
-                                 "as_of": "2024-02-29"}, folder)
+    spec = parse_revenue_config(
+        {
+            "invoices": "factures.csv",
+            "amounts_include_tax": True,
+            "as_of": "2024-02-29",
+        },
+        folder,
+    )
     data = load_billing(spec)
     return data, analyse(data, spec)
 
@@ -89,19 +95,25 @@ def test_missing_column_names_fix(tmp_path):
 
 
 def test_credit_note_for_unknown_invoice(tmp_path):
-    write(tmp_path, "lines.csv",
-          "invoice_id,customer_id,invoice_date,amount,type,credit_note_for\n"
-          "C1,A,2024-01-05,-10,credit_note,NOPE\n"
-          "I1,A,2024-01-01,10,one_off,\n")
+    write(
+        tmp_path,
+        "lines.csv",
+        "invoice_id,customer_id,invoice_date,amount,type,credit_note_for\n"
+        "C1,A,2024-01-05,-10,credit_note,NOPE\n"
+        "I1,A,2024-01-01,10,one_off,\n",
+    )
     spec = parse_revenue_config({"invoices": "lines.csv"}, tmp_path)
     data = load_billing(spec)
     assert [e.code for e in data.rejections] == ["input.unknown_invoice"]
 
 
 def test_missing_exchange_rate_rejected(tmp_path):
-    write(tmp_path, "lines.csv",
-          "invoice_id,customer_id,invoice_date,period_start,period_end,amount,currency\n"
-          "I1,A,2024-01-01,2024-01-01,2024-01-31,10,USD\n")
+    write(
+        tmp_path,
+        "lines.csv",
+        "invoice_id,customer_id,invoice_date,period_start,period_end,amount,currency\n"
+        "I1,A,2024-01-01,2024-01-01,2024-01-31,10,USD\n",
+    )
     spec = parse_revenue_config({"invoices": "lines.csv"}, tmp_path)
     data = load_billing(spec)
     assert data.rejections[0].code == "input.missing_rate"
@@ -111,12 +123,32 @@ def test_missing_exchange_rate_rejected(tmp_path):
 def test_excel_layout(tmp_path):
     book = Workbook()
     sheet = book.active
-    sheet.append(["Facture", "Client", "Date facture", "Début période", "Fin période",
-                  "Montant HT", "Devise"])
-    sheet.append(["X1", "E1", dt.datetime(2024, 3, 1), dt.datetime(2024, 3, 1),
-                  dt.datetime(2024, 5, 31), 300.0, "EUR"])
+    sheet.append(
+        [
+            "Facture",
+            "Client",
+            "Date facture",
+            "Début période",
+            "Fin période",
+            "Montant HT",
+            "Devise",
+        ]
+    )
+    sheet.append(
+        [
+            "X1",
+            "E1",
+            dt.datetime(2024, 3, 1),
+            dt.datetime(2024, 3, 1),
+            dt.datetime(2024, 5, 31),
+            300.0,
+            "EUR",
+        ]
+    )
     book.save(tmp_path / "lines.xlsx")
-    spec = parse_revenue_config({"invoices": "lines.xlsx", "as_of": "2024-03-31"}, tmp_path)
+    spec = parse_revenue_config(
+        {"invoices": "lines.xlsx", "as_of": "2024-03-31"}, tmp_path
+    )
     result = analyse(load_billing(spec), spec)
     # a quarter of 300 -> 100 a month
     assert mrr_of(result, "E1", "2024-03") == 10000
@@ -146,8 +178,15 @@ def stripe(tmp_path_factory):
     write(folder / "export", "invoices.csv", INVOICES)
     write(folder / "export", "customers.csv", CUSTOMERS)
     write(folder, "rates.csv", "month,currency,rate\n2024-01,USD,0.9\n")
-    spec = parse_revenue_config({"stripe": "export", "stripe_amounts": "minor", "rates": "rates.csv",
-                                 "as_of": "2024-01-31"}, folder)
+    spec = parse_revenue_config(
+        {
+            "stripe": "export",
+            "stripe_amounts": "minor",
+            "rates": "rates.csv",
+            "as_of": "2024-01-31",
+        },
+        folder,
+    )
     data = load_billing(spec)
     return data, analyse(data, spec)
 
@@ -184,7 +223,11 @@ def test_stripe_cancellation_read(stripe):
 def test_rejections_in_report_section(french):
     _, result = french
     # Markup.format escapes the cell values, the catalog text stays as written.
-    html = environment("fr").get_template("_revenue.html.j2").render(revenue=result, fmt=Formatter("fr"))
+    html = (
+        environment("fr")
+        .get_template("_revenue.html.j2")
+        .render(revenue=result, fmt=Formatter("fr"))
+    )
     assert "ligne 5, colonne Montant TTC : 'abc' n'est pas un montant" in html
 
 
@@ -197,11 +240,19 @@ def test_rejections_in_workbook(french, tmp_path):
 
 
 def test_rejected_value_escaped_in_report(tmp_path):
-    write(tmp_path, "lines.csv", "invoice_id,customer_id,invoice_date,amount\nI1,A,2024-01-01,10\n"
-          "I2,A,2024-01-02,<b>9</b>\n")
+    write(
+        tmp_path,
+        "lines.csv",
+        "invoice_id,customer_id,invoice_date,amount\nI1,A,2024-01-01,10\n"
+        "I2,A,2024-01-02,<b>9</b>\n",
+    )
     spec = parse_revenue_config({"invoices": "lines.csv"}, tmp_path)
     result = analyse(load_billing(spec), spec)
-    html = environment("en").get_template("_revenue.html.j2").render(revenue=result, fmt=Formatter("en"))
+    html = (
+        environment("en")
+        .get_template("_revenue.html.j2")
+        .render(revenue=result, fmt=Formatter("en"))
+    )
     assert "&lt;b&gt;9&lt;/b&gt;" in html
     assert "<b>9</b>" not in html
 
@@ -209,11 +260,16 @@ def test_rejected_value_escaped_in_report(tmp_path):
 def test_stripe_paid_flag_without_status(tmp_path):
     (tmp_path / "export").mkdir()
     write(tmp_path / "export", "subscriptions.csv", SUBSCRIPTIONS)
-    write(tmp_path / "export", "invoices.csv",
-          "id,Customer,Subscription,Date (UTC),Currency,Total,Tax,Paid,Forgiven\n"
-          "in_1,cus_1,sub_1,2024-01-01 10:00:05,eur,10440,1740,true,false\n"
-          "in_2,cus_1,sub_1,2024-02-01 10:00:05,eur,10440,1740,false,false\n"
-          "in_3,cus_1,sub_1,2024-03-01 10:00:05,eur,10440,1740,false,true\n")
-    spec = parse_revenue_config({"stripe": "export", "stripe_amounts": "minor"}, tmp_path)
+    write(
+        tmp_path / "export",
+        "invoices.csv",
+        "id,Customer,Subscription,Date (UTC),Currency,Total,Tax,Paid,Forgiven\n"
+        "in_1,cus_1,sub_1,2024-01-01 10:00:05,eur,10440,1740,true,false\n"
+        "in_2,cus_1,sub_1,2024-02-01 10:00:05,eur,10440,1740,false,false\n"
+        "in_3,cus_1,sub_1,2024-03-01 10:00:05,eur,10440,1740,false,true\n",
+    )
+    spec = parse_revenue_config(
+        {"stripe": "export", "stripe_amounts": "minor"}, tmp_path
+    )
     data = load_billing(spec)
     assert data.lines["status"].tolist() == ["paid", "open", "uncollectible"]

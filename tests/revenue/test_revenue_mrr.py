@@ -6,7 +6,6 @@ Every expected figure is worked out in the comment above its assert.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +22,10 @@ LINES = [
     "I2,A2,2024-01-01,2024-01-01,2024-01-31,50.00,EUR,paid,subscription,basic,1,,",
     "I2b,A2,2024-01-15,2024-01-15,2024-01-31,-27.42,EUR,paid,subscription,basic,1,,true",
     "I2b,A2,2024-01-15,2024-01-15,2024-01-31,43.87,EUR,paid,subscription,pro,1,,true",
-    *[f"I2-{m},A2,2024-{m:02d}-01,2024-{m:02d}-01,2024-{m:02d}-{d},80.00,EUR,paid,subscription,pro,1,,"
-      for m, d in ((2, 29), (3, 31), (4, 30), (5, 31), (6, 30))],
+    *[
+        f"I2-{m},A2,2024-{m:02d}-01,2024-{m:02d}-01,2024-{m:02d}-{d},80.00,EUR,paid,subscription,pro,1,,"
+        for m, d in ((2, 29), (3, 31), (4, 30), (5, 31), (6, 30))
+    ],
     # A3: two-year term of 4800 from 10 February 2024 -> 200 a month.
     "I3,A3,2024-02-10,2024-02-10,2026-02-09,4800.00,EUR,paid,subscription,team,1,,",
     # A4: a discount of 80 on a price of 50 -> MRR 0, never negative.
@@ -33,12 +34,16 @@ LINES = [
     # A5: 110 USD in March at 0.9 EUR per USD -> 99 EUR.
     "I5,A5,2024-03-01,2024-03-01,2024-03-31,110.00,USD,paid,subscription,team,1,,",
     # A6: 30 a month in January and February, nothing in March, back in April.
-    *[f"I6-{m},A6,2024-{m:02d}-01,2024-{m:02d}-01,2024-{m:02d}-{d},30.00,EUR,paid,subscription,basic,1,,"
-      for m, d in ((1, 31), (2, 29), (4, 30), (5, 31), (6, 30))],
+    *[
+        f"I6-{m},A6,2024-{m:02d}-01,2024-{m:02d}-01,2024-{m:02d}-{d},30.00,EUR,paid,subscription,basic,1,,"
+        for m, d in ((1, 31), (2, 29), (4, 30), (5, 31), (6, 30))
+    ],
     # A7: a free trial in January, then 40 a month, plus a one-off set-up fee.
     "I7-1,A7,2024-01-01,2024-01-01,2024-01-31,0.00,EUR,paid,trial,basic,1,,",
-    *[f"I7-{m},A7,2024-{m:02d}-01,2024-{m:02d}-01,2024-{m:02d}-{d},40.00,EUR,paid,subscription,basic,1,,"
-      for m, d in ((2, 29), (3, 31), (4, 30), (5, 31), (6, 30))],
+    *[
+        f"I7-{m},A7,2024-{m:02d}-01,2024-{m:02d}-01,2024-{m:02d}-{d},40.00,EUR,paid,subscription,basic,1,,"
+        for m, d in ((2, 29), (3, 31), (4, 30), (5, 31), (6, 30))
+    ],
     "I7-S,A7,2024-02-01,,,500.00,EUR,paid,one_off,,1,,",
     # A8: paid January at 60; the February renewal fails (open, 14-day limit).
     "I8-1,A8,2024-01-01,2024-01-01,2024-01-31,60.00,EUR,paid,subscription,basic,2,,",
@@ -59,8 +64,12 @@ def result(tmp_path_factory):
     (folder / "lines.csv").write_text(HEADER + "\n".join(LINES) + "\n")
     (folder / "rates.csv").write_text(RATES)
     spec = parse_revenue_config(
-        {"invoices": "lines.csv", "rates": "rates.csv", "as_of": "2024-06-30",
-         "delinquent_days": 14},
+        {
+            "invoices": "lines.csv",
+            "rates": "rates.csv",
+            "as_of": "2024-06-30",
+            "delinquent_days": 14,
+        },
         folder,
     )
     return analyse(load_billing(spec), spec)
@@ -68,7 +77,9 @@ def result(tmp_path_factory):
 
 def mrr_of(result, account: str, month: str) -> int:
     day = dt.date.fromisoformat(month + "-01")
-    rows = result.mrr[(result.mrr["account_id"] == account) & (result.mrr["month"] == day)]
+    rows = result.mrr[
+        (result.mrr["account_id"] == account) & (result.mrr["month"] == day)
+    ]
     return int(rows["mrr_minor"].sum())
 
 
@@ -132,8 +143,10 @@ def test_movements_sum_to_change(result):
 
 
 def test_failed_renewal_is_delinquent(result):
-    churn = result.movements[(result.movements["account_id"] == "A8")
-                             & (result.movements["movement"] == "churn")]
+    churn = result.movements[
+        (result.movements["account_id"] == "A8")
+        & (result.movements["movement"] == "churn")
+    ]
     assert churn["reason"].tolist() == ["delinquent"]
 
 

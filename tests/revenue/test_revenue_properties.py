@@ -19,14 +19,18 @@ from jalon.revenue.result import analyse
 FIRST_DAY = dt.date(2024, 1, 1)
 DAYS = 400
 
-line = st.fixed_dictionaries({
-    "account": st.sampled_from(["a", "b", "c"]),
-    "start": st.integers(0, DAYS),
-    "length": st.integers(1, 400),
-    "amount": st.integers(-20_000, 200_000),
-    "status": st.sampled_from(["paid", "paid", "open", "void", "uncollectible"]),
-    "type": st.sampled_from(["subscription", "subscription", "discount", "one_off"]),
-})
+line = st.fixed_dictionaries(
+    {
+        "account": st.sampled_from(["a", "b", "c"]),
+        "start": st.integers(0, DAYS),
+        "length": st.integers(1, 400),
+        "amount": st.integers(-20_000, 200_000),
+        "status": st.sampled_from(["paid", "paid", "open", "void", "uncollectible"]),
+        "type": st.sampled_from(
+            ["subscription", "subscription", "discount", "one_off"]
+        ),
+    }
+)
 
 
 def billing(rows: list[dict]) -> BillingData:
@@ -53,12 +57,21 @@ def billing(rows: list[dict]) -> BillingData:
 
 
 # derandomize: the examples come from a fixed seed, so every run checks the same cases.
-@settings(max_examples=40, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(line, min_size=1, max_size=12), same_month=st.sampled_from(["count", "ignore"]))
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    rows=st.lists(line, min_size=1, max_size=12),
+    same_month=st.sampled_from(["count", "ignore"]),
+)
 def test_billing_invariants(rows, same_month):
-    spec = parse_revenue_config({"invoices": "x.csv", "as_of": "2025-03-31",
-                                 "same_month_churn": same_month}, Path("/unused"))
+    spec = parse_revenue_config(
+        {"invoices": "x.csv", "as_of": "2025-03-31", "same_month_churn": same_month},
+        Path("/unused"),
+    )
     result = analyse(billing(rows), spec)
     previous = 0
     for total in result.totals.itertuples(index=False):

@@ -11,7 +11,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from jalon.cli.common import config_option, console, lang_option, resolve_language, user_errors
+from jalon.cli.common import (
+    config_option,
+    console,
+    lang_option,
+    resolve_language,
+    user_errors,
+)
 from jalon.errors import N_, ConfigError
 from jalon.i18n import Formatter, render_error, translations
 
@@ -25,6 +31,7 @@ RECOGNITION_NAME = "revenue-recognition-{lang}.csv"
 RECOGNITION_DETAIL_NAME = "revenue-recognition-lines-{lang}.csv"
 DEMO_TRUTH_FILE = "truth.json"
 RECENT_ROWS = 6
+
 
 def register(app: typer.Typer, _) -> None:
     """Add the ``revenue`` command group to ``app`` with help texts in its language."""
@@ -43,14 +50,19 @@ def build_revenue_app(_) -> typer.Typer:
         # Accepts --lang after "revenue" too; main() already read it from the arguments.
         pass
 
-    @group.command("report", help=_("Print MRR, movements, retention and unit economics."))
+    @group.command(
+        "report", help=_("Print MRR, movements, retention and unit economics.")
+    )
     def report(config: ConfigPath = Path("jalon.toml"), lang: Lang = None,
                months: Annotated[int, typer.Option("--months", help=_("Number of recent months to show."), min=1)] = REPORT_MONTHS) -> None:  # fmt: skip
         language = resolve_language(lang)
         with user_errors(language):
             print_report(load_result(config), language, months)
 
-    @group.command("export", help=_("Write the Excel workbook and the revenue recognition CSV files."))
+    @group.command(
+        "export",
+        help=_("Write the Excel workbook and the revenue recognition CSV files."),
+    )
     def export(config: ConfigPath = Path("jalon.toml"), lang: Lang = None,
                out: Annotated[Path | None, typer.Option("--out", "-o", help=_("Output folder (default: beside jalon.toml)."))] = None) -> None:  # fmt: skip
         language = resolve_language(lang)
@@ -60,7 +72,10 @@ def build_revenue_app(_) -> typer.Typer:
         for path in paths:
             console.print(escape(_t("Written: {path}").format(path=path)))
 
-    @group.command("check", help=_("List rejected billing rows and billing anomalies; exit 1 if any."))
+    @group.command(
+        "check",
+        help=_("List rejected billing rows and billing anomalies; exit 1 if any."),
+    )
     def check(config: ConfigPath = Path("jalon.toml"), lang: Lang = None) -> None:
         language = resolve_language(lang)
         with user_errors(language):
@@ -89,7 +104,9 @@ def load_result(config_path: Path):
             path=str(config.path), value="", allowed="[revenue]",
         )  # fmt: skip
     with Store.open(config.store_path) as store:
-        return run_revenue(config.revenue, store, synthetic=is_synthetic(config.base_dir))
+        return run_revenue(
+            config.revenue, store, synthetic=is_synthetic(config.base_dir)
+        )
 
 
 def is_synthetic(folder: Path) -> bool:
@@ -172,12 +189,23 @@ def _movements_table(result, _, fmt: Formatter, months: int) -> Table:
     cols = result.labels["columns"]
     table = Table(title=_("MRR movements by month ({currency})").format(currency=result.base_currency),
                   title_justify="left")  # fmt: skip
-    keys = ("mrr_minor", "new", "expansion", "contraction", "churn", "reactivation", "net_change")
+    keys = (
+        "mrr_minor",
+        "new",
+        "expansion",
+        "contraction",
+        "churn",
+        "reactivation",
+        "net_change",
+    )
     table.add_column(_(cols["month"]))
     for key in keys:
         table.add_column(_(cols[key]), justify="right")
     for row in result.totals.tail(months).itertuples(index=False):
-        table.add_row(f"{row.month:%Y-%m}", *(_money(result, fmt, getattr(row, key)) for key in keys))
+        table.add_row(
+            f"{row.month:%Y-%m}",
+            *(_money(result, fmt, getattr(row, key)) for key in keys),
+        )
     return table
 
 
@@ -191,7 +219,10 @@ def _recognition_table(result, _, fmt: Formatter) -> Table:
         table.add_column(_(cols[key]), justify="right")
     observed = result.recognition[result.recognition["month"] <= result.months[-1]]
     for row in observed.tail(RECENT_ROWS).itertuples(index=False):
-        table.add_row(f"{row.month:%Y-%m}", *(_money(result, fmt, getattr(row, key)) for key in keys))
+        table.add_row(
+            f"{row.month:%Y-%m}",
+            *(_money(result, fmt, getattr(row, key)) for key in keys),
+        )
     return table
 
 
@@ -204,7 +235,11 @@ def _renewals_table(result, _, fmt: Formatter) -> Table:
         table.add_column(_(cols[key]), justify="right")
     upcoming = result.renewals[result.renewals["month"] > result.months[-1]]
     for row in upcoming.head(RECENT_ROWS).itertuples(index=False):
-        table.add_row(f"{row.month:%Y-%m}", fmt.integer(row.renewals), _money(result, fmt, row.mrr_at_stake_minor))
+        table.add_row(
+            f"{row.month:%Y-%m}",
+            fmt.integer(row.renewals),
+            _money(result, fmt, row.mrr_at_stake_minor),
+        )
     return table
 
 
@@ -214,7 +249,14 @@ def _unit_economics_table(result, _, fmt: Formatter) -> Table:
         months=result.rules["trailing_months"], currency=result.base_currency), title_justify="left")  # fmt: skip
     table.add_column(_(cols["dimension"]))
     table.add_column(_(cols["value"]))
-    for key in ("arpa_minor", "revenue_churn", "ltv_minor", "cac_minor", "ltv_cac", "payback_months"):
+    for key in (
+        "arpa_minor",
+        "revenue_churn",
+        "ltv_minor",
+        "cac_minor",
+        "ltv_cac",
+        "payback_months",
+    ):
         table.add_column(_(cols[key]), justify="right")
     for row in result.unit_economics.itertuples(index=False):
         value = "" if row.value == "all" else escape(str(row.value))
@@ -235,7 +277,13 @@ def print_checks(result, language: str) -> int:
     table = Table(title=_("Billing checks ({currency})").format(currency=result.base_currency),
                   title_justify="left")  # fmt: skip
     cols = result.labels["columns"]
-    for key in ("check", "account_id", "reference", "period_start", "amount_at_stake_minor"):
+    for key in (
+        "check",
+        "account_id",
+        "reference",
+        "period_start",
+        "amount_at_stake_minor",
+    ):
         table.add_column(_(cols[key]))
     for row in result.checks.head(FINDINGS_SHOWN).itertuples(index=False):
         table.add_row(_value(result, _, row.check), escape(row.account_id), escape(row.reference),
@@ -243,9 +291,15 @@ def print_checks(result, language: str) -> int:
     console.print(table)
     counts = result.checks["check"].value_counts().sort_index()
     for check, count in counts.items():
-        console.print(_("{check}: {count}").format(check=_value(result, _, check), count=fmt.integer(int(count))))
+        console.print(
+            _("{check}: {count}").format(
+                check=_value(result, _, check), count=fmt.integer(int(count))
+            )
+        )
     if "revenue.no_subscriptions" in result.caveats:
-        console.print(f"[yellow]{_(result.labels['caveats']['revenue.no_subscriptions'])}[/yellow]")
+        console.print(
+            f"[yellow]{_(result.labels['caveats']['revenue.no_subscriptions'])}[/yellow]"
+        )
     total = len(result.rejections) + len(result.checks)
     console.print(_("{rows} rejected rows, {findings} billing findings.").format(
         rows=fmt.integer(len(result.rejections)), findings=fmt.integer(len(result.checks))))  # fmt: skip

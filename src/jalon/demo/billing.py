@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 
 from jalon.demo import model
-from jalon.revenue.money import add_months, month_end, months_between, round_fraction, term_months
+from jalon.revenue.money import (
+    add_months,
+    month_end,
+    months_between,
+    round_fraction,
+    term_months,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +135,13 @@ def generate_billing(accounts: pd.DataFrame, out_dir: Path, seed: int) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     _write_csv(folder / LINES_FILE, company.lines)
     _write_csv(folder / SUBSCRIPTIONS_FILE, company.subscriptions)
-    _write_csv(folder / RATES_FILE, [{"month": m, "currency": "USD", "rate": f"{float(r):.4f}"} for m, r in rates.items()])
+    _write_csv(
+        folder / RATES_FILE,
+        [
+            {"month": m, "currency": "USD", "rate": f"{float(r):.4f}"}
+            for m, r in rates.items()
+        ],
+    )
     _write_csv(folder / SPEND_FILE, _spend(accounts, rng))
     _write_csv(folder / ATTRIBUTES_FILE, _attributes(accounts))
     logger.info("wrote %s synthetic invoice lines to %s", len(company.lines), folder)
@@ -164,7 +176,9 @@ def config_section(folder: str = BILLING_DIR) -> str:
 def _exchange_rates(as_of: dt.date) -> dict[str, Fraction]:
     months = months_between(model.SIGNUP_FROM.date(), as_of + dt.timedelta(days=400))
     return {
-        m.strftime("%Y-%m"): Fraction(f"{USD_RATE_BASE + USD_RATE_SWING * np.sin(i / 3):.4f}")
+        m.strftime("%Y-%m"): Fraction(
+            f"{USD_RATE_BASE + USD_RATE_SWING * np.sin(i / 3):.4f}"
+        )
         for i, m in enumerate(months)
     }
 
@@ -179,7 +193,17 @@ def _bill_account(company: Company, account, rates: dict) -> None:
     churn = _date(account.churn_at)
     currency = "USD" if account.country in USD_COUNTRIES else "EUR"
     start = signup + dt.timedelta(days=TRIAL_DAYS)
-    _line(company, account, currency, signup, signup, start, 0, "trial", quantity=int(account.seats))
+    _line(
+        company,
+        account,
+        currency,
+        signup,
+        signup,
+        start,
+        0,
+        "trial",
+        quantity=int(account.seats),
+    )
     if start > company.as_of or (churn is not None and churn < start):
         return
     annual = rng.random() < ANNUAL_SHARE[account.plan]
@@ -190,7 +214,16 @@ def _bill_account(company: Company, account, rates: dict) -> None:
         if back <= company.as_of:
             _subscription(company, account, currency, back, None, False, "S2")
     if account.plan == "enterprise":
-        _line(company, account, currency, start, None, None, ONBOARDING_FEE_MINOR, "one_off")
+        _line(
+            company,
+            account,
+            currency,
+            start,
+            None,
+            None,
+            ONBOARDING_FEE_MINOR,
+            "one_off",
+        )
 
 
 @dataclass(frozen=True)
@@ -204,16 +237,28 @@ class Traits:
     fails: bool
 
 
-def _draw_traits(rng: np.random.Generator, churn: dt.date | None, annual: bool) -> Traits:
+def _draw_traits(
+    rng: np.random.Generator, churn: dt.date | None, annual: bool
+) -> Traits:
     discounted = rng.random() < SHARES["discount"]
     coupon = rng.random() < SHARES["big_coupon"]
-    change_at = int(rng.integers(2, 10)) if not annual and rng.random() < SHARES["seat_change"] else None
-    pause_at = int(rng.integers(3, 9)) if not annual and rng.random() < SHARES["pause"] else None
+    change_at = (
+        int(rng.integers(2, 10))
+        if not annual and rng.random() < SHARES["seat_change"]
+        else None
+    )
+    pause_at = (
+        int(rng.integers(3, 9))
+        if not annual and rng.random() < SHARES["pause"]
+        else None
+    )
     fails = churn is not None and not annual and rng.random() < SHARES["failed_renewal"]
     return Traits(discounted, coupon, change_at, pause_at, fails)
 
 
-def _subscription(company, account, currency, start, churn, annual, suffix) -> dt.date | None:
+def _subscription(
+    company, account, currency, start, churn, annual, suffix
+) -> dt.date | None:
     """Bill one subscription from ``start`` until churn or the observation end.
 
     Returns the end of its last billed period (exclusive) when it churned.
@@ -239,9 +284,20 @@ def _subscription(company, account, currency, start, churn, annual, suffix) -> d
                                     seats, sub_id, k, traits, last)  # fmt: skip
 
         if company.rng.random() < SHARES["credit_note"] and not last:
-            _credit_note(company, account, currency, (period_start, period_end), net, invoice)
+            _credit_note(
+                company, account, currency, (period_start, period_end), net, invoice
+            )
         if traits.change_at is not None and k == traits.change_at and not last:
-            seats = _change_seats(company, account, currency, period_start, period_end, seats, price, sub_id)
+            seats = _change_seats(
+                company,
+                account,
+                currency,
+                period_start,
+                period_end,
+                seats,
+                price,
+                sub_id,
+            )
         period_start, k = period_end, k + 1
 
     ended = period_start if churn is not None else None
@@ -271,7 +327,9 @@ def _bill_period(company, account, currency, period, amount, seats, sub_id, k, t
     status = "uncollectible" if traits.fails and last else "paid"
     invoice = _line(company, account, currency, period_start, period_start, period_end,
                     amount - discount, "subscription", seats, sub_id, status, discount)  # fmt: skip
-    cutoff = period_start + dt.timedelta(days=DELINQUENT_DAYS) if status != "paid" else None
+    cutoff = (
+        period_start + dt.timedelta(days=DELINQUENT_DAYS) if status != "paid" else None
+    )
     company.spans.append(Span(account.account_id, period_start, period_end, amount - discount,
                               currency, period_start, cutoff))  # fmt: skip
 
@@ -284,10 +342,16 @@ def _bill_period(company, account, currency, period, amount, seats, sub_id, k, t
     return invoice, amount - discount
 
 
-def _change_seats(company, account, currency, period_start, period_end, seats, price, sub_id) -> int:
+def _change_seats(
+    company, account, currency, period_start, period_end, seats, price, sub_id
+) -> int:
     """Add or remove seats mid-period with a proration line; return the new count."""
     rng = company.rng
-    change = int(rng.integers(1, 4)) if rng.random() < 0.7 else -min(seats - 1, int(rng.integers(1, 3)))
+    change = (
+        int(rng.integers(1, 4))
+        if rng.random() < 0.7
+        else -min(seats - 1, int(rng.integers(1, 3)))
+    )
     if change == 0:
         return seats
     day = period_start + dt.timedelta(days=int(rng.integers(5, 25)))
@@ -297,7 +361,9 @@ def _change_seats(company, account, currency, period_start, period_end, seats, p
     amount = round_fraction(price * change * share)
     _line(company, account, currency, day, day, period_end, amount, "subscription",
           abs(change), sub_id, proration=True)  # fmt: skip
-    company.spans.append(Span(account.account_id, day, period_end, amount, currency, day))
+    company.spans.append(
+        Span(account.account_id, day, period_end, amount, currency, day)
+    )
     return seats + change
 
 
@@ -305,13 +371,39 @@ def _credit_note(company, account, currency, period, amount, invoice) -> None:
     """Refund half of ``amount``, over the service period of the credited invoice."""
     credit = -round_fraction(Fraction(amount, 2))
     issued = min(period[0] + dt.timedelta(days=CREDIT_NOTE_DELAY_DAYS), company.as_of)
-    _line(company, account, currency, issued, None, None, credit, "credit_note", credit_of=invoice)
-    company.spans.append(Span(account.account_id, period[0], period[1], credit, currency, issued))
+    _line(
+        company,
+        account,
+        currency,
+        issued,
+        None,
+        None,
+        credit,
+        "credit_note",
+        credit_of=invoice,
+    )
+    company.spans.append(
+        Span(account.account_id, period[0], period[1], credit, currency, issued)
+    )
 
 
-def _line(company, account, currency, invoice_date, start, end, amount, kind, quantity=1,
-          subscription_id="", status="paid", discount=0, proration=False, credit_of="",
-          invoice_id=None) -> str:
+def _line(
+    company,
+    account,
+    currency,
+    invoice_date,
+    start,
+    end,
+    amount,
+    kind,
+    quantity=1,
+    subscription_id="",
+    status="paid",
+    discount=0,
+    proration=False,
+    credit_of="",
+    invoice_id=None,
+) -> str:
     invoice_id = invoice_id or company.invoice_id()
     vat = VAT_RATE_FR if account.country == "FR" else Fraction(0)
     company.lines.append({
@@ -345,7 +437,11 @@ def _plant_omissions(company: Company) -> None:
         and line["invoice_date"][:7] == line["period_end"][:7]
         and line["invoice_id"] not in credited and lines_per_invoice[line["invoice_id"]] == 1
     ]  # fmt: skip
-    chosen = sorted(company.rng.choice(len(candidates), size=min(OMISSIONS, len(candidates)), replace=False))
+    chosen = sorted(
+        company.rng.choice(
+            len(candidates), size=min(OMISSIONS, len(candidates)), replace=False
+        )
+    )
     for index in sorted((candidates[c] for c in chosen), reverse=True):
         line = company.lines.pop(index)
         start = dt.date.fromisoformat(line["period_start"])
@@ -367,8 +463,14 @@ def _expected_mrr(company: Company, rates: dict) -> dict[str, int]:
         day = min(month_end(month), company.as_of)
         by_account: dict[str, int] = {}
         for span in company.spans:
-            if span.start <= day < span.end and (span.cutoff is None or day < span.cutoff):
-                rate = Fraction(1) if span.currency == "EUR" else rates[span.invoiced.strftime("%Y-%m")]
+            if span.start <= day < span.end and (
+                span.cutoff is None or day < span.cutoff
+            ):
+                rate = (
+                    Fraction(1)
+                    if span.currency == "EUR"
+                    else rates[span.invoiced.strftime("%Y-%m")]
+                )
                 # Converted once at the invoice month, then spread over the term.
                 base = round_fraction(span.amount * rate)
                 value = round_fraction(base / term_months(span.start, span.end))
@@ -378,8 +480,14 @@ def _expected_mrr(company: Company, rates: dict) -> dict[str, int]:
 
 
 def _spend(accounts: pd.DataFrame, rng: np.random.Generator) -> list[dict]:
-    frame = accounts.assign(month=pd.to_datetime(accounts["signup_at"]).dt.strftime("%Y-%m"))
-    channel = frame["channel"] if "channel" in frame else pd.Series("organic", index=frame.index)
+    frame = accounts.assign(
+        month=pd.to_datetime(accounts["signup_at"]).dt.strftime("%Y-%m")
+    )
+    channel = (
+        frame["channel"]
+        if "channel" in frame
+        else pd.Series("organic", index=frame.index)
+    )
     counts = frame.assign(channel=channel).groupby(["month", "channel"]).size()
     rows = []
     for (month, name), count in counts.items():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from fractions import Fraction
+from itertools import pairwise
 
 import pandas as pd
 
@@ -35,21 +36,34 @@ def _present(value: object) -> bool:
     return value is not None and not pd.isna(value)
 
 
-def _periods_by_account(lines: pd.DataFrame) -> dict[str, list[tuple[dt.date, dt.date]]]:
+def _periods_by_account(
+    lines: pd.DataFrame,
+) -> dict[str, list[tuple[dt.date, dt.date]]]:
     periods: dict[str, list] = {}
-    for account, start, end in zip(lines["account_id"], lines["period_start"], lines["period_end"]):
+    for account, start, end in zip(
+        lines["account_id"], lines["period_start"], lines["period_end"]
+    ):
         periods.setdefault(account, []).append((start, end))
     return periods
 
 
-def find_omissions(lines: pd.DataFrame, subscriptions: pd.DataFrame, rates: dict,
-                   base: str, as_of: dt.date) -> list[dict]:
+def find_omissions(
+    lines: pd.DataFrame,
+    subscriptions: pd.DataFrame,
+    rates: dict,
+    base: str,
+    as_of: dt.date,
+) -> list[dict]:
     """List billing periods of each subscription, after its trial and outside
     pauses, whose first day no subscription line of the account covers."""
     periods = _periods_by_account(_billable(lines))
     findings = []
     for sub in subscriptions.itertuples(index=False):
-        start = max(sub.started_at, sub.trial_end) if _present(sub.trial_end) else sub.started_at
+        start = (
+            max(sub.started_at, sub.trial_end)
+            if _present(sub.trial_end)
+            else sub.started_at
+        )
         stop = next((d for d in (sub.ended_at, sub.cancelled_at) if _present(d)), None)
         own = periods.get(sub.account_id, [])
         k = 0
@@ -76,7 +90,9 @@ def find_omissions(lines: pd.DataFrame, subscriptions: pd.DataFrame, rates: dict
 def _paused(sub, day: dt.date) -> bool:
     if not _present(sub.pause_start):
         return False
-    return sub.pause_start <= day and (not _present(sub.pause_end) or day < sub.pause_end)
+    return sub.pause_start <= day and (
+        not _present(sub.pause_end) or day < sub.pause_end
+    )
 
 
 def _covered(periods: list[tuple[dt.date, dt.date]], day: dt.date) -> bool:
@@ -96,7 +112,7 @@ def find_overlaps(lines: pd.DataFrame) -> list[dict]:
     for record in candidates.sort_values(["period_start", "row"]).to_dict("records"):
         groups.setdefault((record["account_id"], record["plan"]), []).append(record)
     for ordered in groups.values():
-        for earlier, later in zip(ordered, ordered[1:]):
+        for earlier, later in pairwise(ordered):
             if later["period_start"] >= earlier["period_end"]:
                 continue
             overlap_end = min(earlier["period_end"], later["period_end"])
@@ -112,7 +128,9 @@ def find_overlaps(lines: pd.DataFrame) -> list[dict]:
     return findings
 
 
-def find_after_cancellation(lines: pd.DataFrame, subscriptions: pd.DataFrame) -> list[dict]:
+def find_after_cancellation(
+    lines: pd.DataFrame, subscriptions: pd.DataFrame
+) -> list[dict]:
     """List subscription lines whose service starts on or after the end of
     the account's subscription while no other subscription of the account
     is running then."""
@@ -126,8 +144,12 @@ def find_after_cancellation(lines: pd.DataFrame, subscriptions: pd.DataFrame) ->
         own = [sub for sub in own if sub.subscription_id == line.subscription_id] or own
         running, ended = False, None
         for sub in own:
-            stop = next((d for d in (sub.ended_at, sub.cancelled_at) if _present(d)), None)
-            if sub.started_at <= line.period_start and (stop is None or line.period_start < stop):
+            stop = next(
+                (d for d in (sub.ended_at, sub.cancelled_at) if _present(d)), None
+            )
+            if sub.started_at <= line.period_start and (
+                stop is None or line.period_start < stop
+            ):
                 running = True
             elif stop is not None and line.period_start >= stop:
                 ended = stop if ended is None else max(ended, stop)
@@ -142,7 +164,9 @@ def find_after_cancellation(lines: pd.DataFrame, subscriptions: pd.DataFrame) ->
     return findings
 
 
-def reference_prices(lines: pd.DataFrame, spec: RevenueSpec) -> dict[tuple[str, str, int], Fraction]:
+def reference_prices(
+    lines: pd.DataFrame, spec: RevenueSpec
+) -> dict[tuple[str, str, int], Fraction]:
     """Return the list price per seat and billing interval of each (plan,
     currency, interval in months), in minor units: from ``[revenue.plans]``
     when given, else the most frequent price billed for that key."""
@@ -154,7 +178,9 @@ def reference_prices(lines: pd.DataFrame, spec: RevenueSpec) -> dict[tuple[str, 
     for line in _full_price(lines).itertuples(index=False):
         counts[(line.plan, line.currency, _interval(line), _unit_price(line))] += 1
     best: dict[tuple[str, str, int], tuple[int, Fraction]] = {}
-    for (plan, currency, interval, price), count in sorted(counts.items(), key=lambda item: str(item[0])):
+    for (plan, currency, interval, price), count in sorted(
+        counts.items(), key=lambda item: str(item[0])
+    ):
         if count > best.get((plan, currency, interval), (0, Fraction(0)))[0]:
             best[(plan, currency, interval)] = (count, price)
     return {key: price for key, (_, price) in best.items()}
@@ -201,8 +227,13 @@ def find_price_mismatches(lines: pd.DataFrame, spec: RevenueSpec) -> list[dict]:
     return findings
 
 
-def billing_checks(lines: pd.DataFrame, subscriptions: pd.DataFrame, spec: RevenueSpec,
-                   rates: dict, as_of: dt.date) -> pd.DataFrame:
+def billing_checks(
+    lines: pd.DataFrame,
+    subscriptions: pd.DataFrame,
+    spec: RevenueSpec,
+    rates: dict,
+    as_of: dt.date,
+) -> pd.DataFrame:
     """Run every check and return the findings sorted by check, account, date.
 
     ``expected_minor`` and ``actual_minor`` are in the line's currency;
@@ -210,7 +241,11 @@ def billing_checks(lines: pd.DataFrame, subscriptions: pd.DataFrame, spec: Reven
     """
     findings = find_overlaps(lines) + find_price_mismatches(lines, spec)
     if not subscriptions.empty:
-        findings += find_omissions(lines, subscriptions, rates, spec.base_currency, as_of)
+        findings += find_omissions(
+            lines, subscriptions, rates, spec.base_currency, as_of
+        )
         findings += find_after_cancellation(lines, subscriptions)
     frame = pd.DataFrame(findings, columns=CHECK_COLUMNS)
-    return frame.sort_values(["check", "account_id", "period_start", "reference"]).reset_index(drop=True)
+    return frame.sort_values(
+        ["check", "account_id", "period_start", "reference"]
+    ).reset_index(drop=True)

@@ -264,7 +264,9 @@ def _month(value: Any, path: str) -> dt.date | None:
         return None
     text = str(value)
     try:
-        return dt.date.fromisoformat(text + "-01" if len(text) == 7 else text).replace(day=1)
+        return dt.date.fromisoformat(text + "-01" if len(text) == 7 else text).replace(
+            day=1
+        )
     except ValueError:
         raise _invalid(path, value, "a month such as 2025-06") from None
 
@@ -297,8 +299,13 @@ def _plans(raw: Any, path: str) -> dict[str, PlanPrice]:
 def _buckets(raw: Any, path: str) -> tuple[float, ...]:
     if raw is None:
         return DEFAULT_TTV_BUCKETS_DAYS
-    valid = isinstance(raw, list) and raw and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in raw
+    valid = (
+        isinstance(raw, list)
+        and raw
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+            for v in raw
+        )
     )
     if not valid or sorted(raw) != raw or len(set(raw)) != len(raw):
         raise _invalid(path, raw, "increasing positive day limits, e.g. [1, 7, 30]")
@@ -318,15 +325,21 @@ def _forecast(raw: Any, path: str) -> ForecastSpec:
         _check_table(table, scenario_path)
         _reject_unknown(table, SCENARIO_KEYS, scenario_path)
         values = {
-            key: _decimal(table[key], f"{scenario_path}.{key}") if key in table else None
+            key: _decimal(table[key], f"{scenario_path}.{key}")
+            if key in table
+            else None
             for key in SCENARIO_KEYS
         }
         for key in ("churn_rate", "expansion_rate"):
             if values[key] is not None and not Decimal(0) <= values[key] <= Decimal(1):
-                raise _invalid(f"{scenario_path}.{key}", table[key], "a monthly share 0-1")
+                raise _invalid(
+                    f"{scenario_path}.{key}", table[key], "a monthly share 0-1"
+                )
         scenarios[name] = Scenario(**values)
     return ForecastSpec(
         from_month=_month(raw.get("from_month"), f"{path}.from_month"),
-        horizon_months=_positive_int(raw, "horizon_months", DEFAULT_HORIZON_MONTHS, path),
+        horizon_months=_positive_int(
+            raw, "horizon_months", DEFAULT_HORIZON_MONTHS, path
+        ),
         scenarios=scenarios,
     )

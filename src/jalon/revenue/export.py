@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import math
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +17,14 @@ from pathlib import Path
 import pandas as pd
 
 from jalon.revenue.labels import (
-    COLUMN_LABELS, EXCLUSION_LABELS, MONEY_SUFFIX, RULE_LABELS, RULE_VALUE_LABELS,
-    SHARE_COLUMNS, TRANSLATED_VALUE_COLUMNS, VALUE_LABELS,
+    COLUMN_LABELS,
+    EXCLUSION_LABELS,
+    MONEY_SUFFIX,
+    RULE_LABELS,
+    RULE_VALUE_LABELS,
+    SHARE_COLUMNS,
+    TRANSLATED_VALUE_COLUMNS,
+    VALUE_LABELS,
 )  # fmt: skip
 from jalon.revenue.result import CAVEAT_MESSAGES, RevenueResult
 
@@ -59,7 +66,9 @@ HEATMAP_LOW_COLOUR = "FFFFFF"
 HEATMAP_HIGH_COLOUR = "63BE7B"
 
 
-def sheets(result: RevenueResult, _: Callable[[str], str] = str) -> list[tuple[str, pd.DataFrame]]:
+def sheets(
+    result: RevenueResult, _: Callable[[str], str] = str
+) -> list[tuple[str, pd.DataFrame]]:
     """Return the (English sheet title, table) pairs of the workbook."""
     pairs = [(title, getattr(result, attribute)) for title, attribute in SHEETS]
     pairs.append((REJECTED_TITLE, rejected_rows(result, _)))
@@ -75,7 +84,9 @@ def rejected_rows(result: RevenueResult, _: Callable[[str], str] = str) -> pd.Da
              "column": e.params.get("column"), "value": e.params.get("value"),
              "code": e.code, "message": _(e.template).format(**e.params)}
             for e in result.rejections]  # fmt: skip
-    return pd.DataFrame(rows, columns=["file", "row", "column", "value", "code", "message"])
+    return pd.DataFrame(
+        rows, columns=["file", "row", "column", "value", "code", "message"]
+    )
 
 
 def export_excel(result: RevenueResult, path: Path, lang: str) -> Path:
@@ -109,7 +120,9 @@ def export_excel(result: RevenueResult, path: Path, lang: str) -> Path:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
-    _write_heatmap(book.create_sheet(_unique(_safe_title(_(HEATMAP_TITLE)), used)), result, _)
+    _write_heatmap(
+        book.create_sheet(_unique(_safe_title(_(HEATMAP_TITLE)), used)), result, _
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     logger.info("wrote the revenue workbook %s", path)
@@ -125,7 +138,9 @@ def _write_headline(sheet, result: RevenueResult, _) -> None:
     sheet.append([_(HEADLINE_TITLE), figures["month"]])
     sheet.cell(row=sheet.max_row, column=2).number_format = MONTH_FORMAT
     for key in HEADLINE_KEYS:
-        sheet.append([_(COLUMN_LABELS[key]), cell_value(key, figures.get(key), result, _)])
+        sheet.append(
+            [_(COLUMN_LABELS[key]), cell_value(key, figures.get(key), result, _)]
+        )
         number_format = _format_of(key)
         if number_format:
             sheet.cell(row=sheet.max_row, column=2).number_format = number_format
@@ -160,7 +175,9 @@ def summary_rows(result: RevenueResult, _) -> list[list[object]]:
     rows: list[list[object]] = []
     if result.synthetic:
         rows.append([_(CAVEAT_MESSAGES["revenue.synthetic"])])
-    first, last = (result.months[0], result.months[-1]) if result.months else (None, None)
+    first, last = (
+        (result.months[0], result.months[-1]) if result.months else (None, None)
+    )
     rows += [
         [_("Base currency"), result.base_currency],
         [_("Observed until"), result.as_of],
@@ -170,8 +187,14 @@ def summary_rows(result: RevenueResult, _) -> list[list[object]]:
     ]  # fmt: skip
     for key, label in RULE_LABELS.items():
         value = result.rules.get(key)
-        display = _(RULE_VALUE_LABELS[value]) if _hashable(value) and value in RULE_VALUE_LABELS else value
-        rows.append([_(label), float(display) if isinstance(display, Decimal) else display])
+        display = (
+            _(RULE_VALUE_LABELS[value])
+            if _hashable(value) and value in RULE_VALUE_LABELS
+            else value
+        )
+        rows.append(
+            [_(label), float(display) if isinstance(display, Decimal) else display]
+        )
     for reason, count in result.excluded.items():
         rows.append([_(EXCLUSION_LABELS.get(reason, reason)), count])
     rows += [[_("Formulas")], [_(result.formulas.get("ltv", ""))], [_(result.formulas.get("cac", ""))],
@@ -208,7 +231,11 @@ def _unique(title: str, used: set[str]) -> str:
 
 def cell_value(column: str, value: object, result: RevenueResult, _) -> object:
     """Convert one table value for a spreadsheet or CSV cell."""
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+    if (
+        value is None
+        or value is pd.NA
+        or (isinstance(value, float) and math.isnan(value))
+    ):
         return None
     if column.endswith(MONEY_SUFFIX):
         return float(Decimal(str(value)).scaleb(-result.minor_digits))
@@ -228,7 +255,9 @@ def _write_frame(sheet, frame: pd.DataFrame, result: RevenueResult, _) -> None:
         sheet.append([cell_value(c, v, result, _) for c, v in zip(columns, record)])
     for index, column in enumerate(columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = len(str(sheet.cell(row=1, column=index).value)) + HEADER_WIDTH_PADDING + 6
+        sheet.column_dimensions[letter].width = (
+            len(str(sheet.cell(row=1, column=index).value)) + HEADER_WIDTH_PADDING + 6
+        )
         number_format = _format_of(column)
         if number_format:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
@@ -247,7 +276,9 @@ def _format_of(column: str) -> str | None:
     return None
 
 
-def export_recognition_csv(result: RevenueResult, path: Path, lang: str, detail: bool = False) -> Path:
+def export_recognition_csv(
+    result: RevenueResult, path: Path, lang: str, detail: bool = False
+) -> Path:
     """Write recognised, deferred (PCA) and accrued (FAE) revenue by month to CSV.
 
     Parameters
@@ -267,7 +298,9 @@ def export_recognition_csv(result: RevenueResult, path: Path, lang: str, detail:
         writer = csv.writer(handle, delimiter=CSV_SEPARATORS[lang])
         writer.writerow([_(COLUMN_LABELS.get(c, c)) for c in columns])
         for record in frame.itertuples(index=False):
-            writer.writerow([_csv_cell(c, v, result, lang) for c, v in zip(columns, record)])
+            writer.writerow(
+                [_csv_cell(c, v, result, lang) for c, v in zip(columns, record)]
+            )
     logger.info("wrote revenue recognition to %s", path)
     return path
 

@@ -68,7 +68,9 @@ def _month(value: object) -> dt.date:
     return month_start(parse_date(text))
 
 
-def read_subscriptions(path: Path, spec: RevenueSpec) -> tuple[pd.DataFrame, list[InputError]]:
+def read_subscriptions(
+    path: Path, spec: RevenueSpec
+) -> tuple[pd.DataFrame, list[InputError]]:
     """Read a subscriptions file: one row per subscription, prices per seat and
     per interval excluding tax. Dates are day precision; ``ended_at`` is the
     first day without service."""
@@ -80,7 +82,9 @@ def read_subscriptions(path: Path, spec: RevenueSpec) -> tuple[pd.DataFrame, lis
         reader = RowReader(path, number, record, columns)
         try:
             currency = reader.text("currency", spec.base_currency).upper()
-            price = reader.get("price", lambda v: parse_amount(v, spec.decimal), Decimal(0))
+            price = reader.get(
+                "price", lambda v: parse_amount(v, spec.decimal), Decimal(0)
+            )
             rows.append({
                 "file": str(path), "row": number,
                 "subscription_id": reader.text("subscription_id"),
@@ -104,7 +108,9 @@ def read_rates(path: Path, spec: RevenueSpec) -> tuple[dict, list[InputError]]:
     """Read monthly exchange rates: ``rate`` base-currency units per unit of
     ``currency`` in ``month`` (``2024-01`` or a date in the month)."""
     frame = read_table(path)
-    columns = find_columns(frame, RATE_SYNONYMS, tuple(RATE_SYNONYMS), spec.columns, path)
+    columns = find_columns(
+        frame, RATE_SYNONYMS, tuple(RATE_SYNONYMS), spec.columns, path
+    )
     rates: dict[tuple[dt.date, str], Decimal] = {}
     rejections = []
     for number, record in iter_rows(frame):
@@ -113,9 +119,14 @@ def read_rates(path: Path, spec: RevenueSpec) -> tuple[dict, list[InputError]]:
             month = reader.get("month", _cell_month(reader), ...)
             rate = reader.get("rate", lambda v: parse_amount(v, spec.decimal), ...)
             if rate <= 0:
-                raise reader.error("rate", "input.invalid_rate", N_(
-                    "{file}, row {row}, column {column}: exchange rate '{value}' must "
-                    "be above 0; write base-currency units per unit of the currency."))
+                raise reader.error(
+                    "rate",
+                    "input.invalid_rate",
+                    N_(
+                        "{file}, row {row}, column {column}: exchange rate '{value}' must "
+                        "be above 0; write base-currency units per unit of the currency."
+                    ),
+                )
             rates[(month, reader.text("currency").upper())] = rate
         except InputError as error:
             rejections.append(error)
@@ -127,9 +138,14 @@ def _cell_month(reader: RowReader):
         try:
             return _month(value)
         except CellError:
-            raise CellError("input.invalid_month", N_(
-                "{file}, row {row}, column {column}: '{value}' is not a month; "
-                "write 2024-01.")) from None
+            raise CellError(
+                "input.invalid_month",
+                N_(
+                    "{file}, row {row}, column {column}: '{value}' is not a month; "
+                    "write 2024-01."
+                ),
+            ) from None
+
     return parse
 
 
@@ -156,10 +172,14 @@ def read_spend(path: Path, spec: RevenueSpec) -> tuple[pd.DataFrame, list[InputE
     return pd.DataFrame(rows, columns=columns_out), rejections
 
 
-def read_attributes(path: Path, spec: RevenueSpec) -> tuple[pd.DataFrame, list[InputError]]:
+def read_attributes(
+    path: Path, spec: RevenueSpec
+) -> tuple[pd.DataFrame, list[InputError]]:
     """Read account attributes: segment, channel and country per account."""
     frame = read_table(path)
-    columns = find_columns(frame, ATTRIBUTE_SYNONYMS, ("account_id",), spec.columns, path)
+    columns = find_columns(
+        frame, ATTRIBUTE_SYNONYMS, ("account_id",), spec.columns, path
+    )
     rows, rejections = [], []
     seen: set[str] = set()
     for number, record in iter_rows(frame):
@@ -167,9 +187,14 @@ def read_attributes(path: Path, spec: RevenueSpec) -> tuple[pd.DataFrame, list[I
         try:
             account = reader.text("account_id")
             if account in seen:
-                raise reader.error("account_id", "input.duplicate_account", N_(
-                    "{file}, row {row}, column {column}: account '{value}' is listed "
-                    "twice; keep one row per account."))
+                raise reader.error(
+                    "account_id",
+                    "input.duplicate_account",
+                    N_(
+                        "{file}, row {row}, column {column}: account '{value}' is listed "
+                        "twice; keep one row per account."
+                    ),
+                )
             seen.add(account)
             rows.append({
                 "account_id": account,

@@ -44,7 +44,10 @@ def renewals(lines: pd.DataFrame, mrr: pd.DataFrame, as_of: dt.date) -> pd.DataF
     for month, group in due.groupby("month"):
         renewed = None
         if month <= month_start(as_of):
-            renewed = sum(by_month.get((account, month), 0) for account in set(group["account_id"]))
+            renewed = sum(
+                by_month.get((account, month), 0)
+                for account in set(group["account_id"])
+            )
         rows.append((month, len(group), int(group["rate"].sum()), renewed))
     return pd.DataFrame(rows, columns=columns)
 
@@ -52,7 +55,9 @@ def renewals(lines: pd.DataFrame, mrr: pd.DataFrame, as_of: dt.date) -> pd.DataF
 def trailing_assumptions(totals: pd.DataFrame, start: dt.date, months: int) -> Scenario:
     """Return monthly new MRR, churn rate and expansion rate observed over the
     ``months`` months up to ``start``."""
-    window = totals[(totals["month"] <= start) & (totals["month"] > add_months(start, -months))]
+    window = totals[
+        (totals["month"] <= start) & (totals["month"] > add_months(start, -months))
+    ]
     previous = totals.set_index("month")["mrr_minor"]
     start_mrr = sum(int(previous.get(add_months(m, -1), 0)) for m in window["month"])
     new = Decimal(int(window["new"].sum() + window["reactivation"].sum()))
@@ -65,8 +70,9 @@ def trailing_assumptions(totals: pd.DataFrame, start: dt.date, months: int) -> S
     )
 
 
-def scenario_assumptions(spec: ForecastSpec, trailing: Scenario,
-                         minor_digits: int = 2) -> dict[str, tuple[Scenario, dict]]:
+def scenario_assumptions(
+    spec: ForecastSpec, trailing: Scenario, minor_digits: int = 2
+) -> dict[str, tuple[Scenario, dict]]:
     """Return each scenario's assumptions, new MRR in minor units, and, per
     value, whether it came from the config or from the trailing window.
 
@@ -93,8 +99,12 @@ def scenario_assumptions(spec: ForecastSpec, trailing: Scenario,
     return result
 
 
-def forecast(totals: pd.DataFrame, spec: ForecastSpec, trailing_months: int,
-             base_minor_digits: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
+def forecast(
+    totals: pd.DataFrame,
+    spec: ForecastSpec,
+    trailing_months: int,
+    base_minor_digits: int = 2,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Project MRR under the three scenarios and set actuals beside them.
 
     Returns
@@ -110,7 +120,9 @@ def forecast(totals: pd.DataFrame, spec: ForecastSpec, trailing_months: int,
     start = min(start, totals["month"].iloc[-1])
     trailing = trailing_assumptions(totals, start, trailing_months)
     rows, assumption_rows = [], []
-    for name, (scenario, sources) in scenario_assumptions(spec, trailing, base_minor_digits).items():
+    for name, (scenario, sources) in scenario_assumptions(
+        spec, trailing, base_minor_digits
+    ).items():
         assumption_rows.append({
             "scenario": name, "new_mrr_minor": float(scenario.new_mrr),
             "churn_rate": float(scenario.churn_rate), "expansion_rate": float(scenario.expansion_rate),
@@ -119,7 +131,9 @@ def forecast(totals: pd.DataFrame, spec: ForecastSpec, trailing_months: int,
         value = Decimal(int(observed.get(start, 0)))
         factor = 1 - scenario.churn_rate + scenario.expansion_rate
         for step in range(1, spec.horizon_months + 1):
-            value = (value * factor + scenario.new_mrr).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+            value = (value * factor + scenario.new_mrr).quantize(
+                Decimal(1), rounding=ROUND_HALF_EVEN
+            )
             month = add_months(start, step)
             actual = int(observed[month]) if month in observed.index else None
             rows.append({"scenario": name, "month": month, "forecast_mrr_minor": int(value),

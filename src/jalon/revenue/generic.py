@@ -19,8 +19,14 @@ from jalon.errors import N_, InputError
 from jalon.revenue.config import RevenueSpec
 from jalon.revenue.money import to_minor
 from jalon.revenue.parse import (
-    LINE_TYPES, STATUSES, parse_amount, parse_choice, parse_date, parse_flag,
-    parse_quantity, parse_rate,
+    LINE_TYPES,
+    STATUSES,
+    parse_amount,
+    parse_choice,
+    parse_date,
+    parse_flag,
+    parse_quantity,
+    parse_rate,
 )  # fmt: skip
 from jalon.revenue.tables import RowReader, find_columns, iter_rows, read_table
 
@@ -110,21 +116,29 @@ def read_invoice_lines(
 
 def _read_line(reader: RowReader, spec: RevenueSpec, amount_key: str) -> dict:
     def date(name: str, default: object = None) -> dt.date | None:
-        return reader.get(name, lambda value: parse_date(value, spec.date_order), default)
+        return reader.get(
+            name, lambda value: parse_date(value, spec.date_order), default
+        )
 
     def amount(name: str, default: object = None) -> Decimal | None:
-        return reader.get(name, lambda value: parse_amount(value, spec.decimal), default)
+        return reader.get(
+            name, lambda value: parse_amount(value, spec.decimal), default
+        )
 
     currency = reader.text("currency", spec.base_currency).upper()
     key = amount_key if amount_key in reader.columns else "amount"
     net, tax = _net_and_tax(reader, spec, key, amount(key, ...), amount)
-    status = reader.get("status", lambda v: parse_choice(v, STATUSES, "input.invalid_status"), "paid")
+    status = reader.get(
+        "status", lambda v: parse_choice(v, STATUSES, "input.invalid_status"), "paid"
+    )
     credit_of = reader.text("credit_of", None)
     start, end = date("period_start"), date("period_end")
     has_period = start is not None and end is not None
     default_type = "subscription" if has_period else "one_off"
     line_type = reader.get(
-        "type", lambda v: parse_choice(v, LINE_TYPES, "input.invalid_type"), default_type
+        "type",
+        lambda v: parse_choice(v, LINE_TYPES, "input.invalid_type"),
+        default_type,
     )
     if has_period and spec.period_end == "inclusive":
         end = end + dt.timedelta(days=1)
@@ -160,18 +174,33 @@ def _net_and_tax(reader, spec, key, value, amount) -> tuple[Decimal, Decimal]:
     if reader.has("tax"):
         tax = amount("tax")
         return value - tax, tax
-    raise reader.error("tax_rate", "input.missing_tax_rate", N_(
-        "{file}, row {row}, column {column}: amounts include tax but the tax rate "
-        "is missing; add a VAT rate column (e.g. 20) or a tax amount column."))
+    raise reader.error(
+        "tax_rate",
+        "input.missing_tax_rate",
+        N_(
+            "{file}, row {row}, column {column}: amounts include tax but the tax rate "
+            "is missing; add a VAT rate column (e.g. 20) or a tax amount column."
+        ),
+    )
 
 
 def _check_period(reader, line_type, credit_of, start, end) -> None:
     needs_period = line_type in ("subscription", "discount") and credit_of is None
     if needs_period and (start is None or end is None):
-        raise reader.error("period_start", "input.missing_period", N_(
-            "{file}, row {row}, column {column}: a subscription line needs a service "
-            "period start and end; fill both or set the type to one_off."))
+        raise reader.error(
+            "period_start",
+            "input.missing_period",
+            N_(
+                "{file}, row {row}, column {column}: a subscription line needs a service "
+                "period start and end; fill both or set the type to one_off."
+            ),
+        )
     if start is not None and end is not None and end <= start:
-        raise reader.error("period_end", "input.period_reversed", N_(
-            "{file}, row {row}, column {column}: the service period ends on or before "
-            "it starts ({value}); check the start and end dates."))
+        raise reader.error(
+            "period_end",
+            "input.period_reversed",
+            N_(
+                "{file}, row {row}, column {column}: the service period ends on or before "
+                "it starts ({value}); check the start and end dates."
+            ),
+        )

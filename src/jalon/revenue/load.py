@@ -8,7 +8,6 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,9 +15,13 @@ import pandas as pd
 from jalon.errors import N_, InputError
 from jalon.revenue.config import RevenueSpec
 from jalon.revenue.extras import (
-    SUBSCRIPTION_COLUMNS, read_attributes, read_rates, read_spend, read_subscriptions,
+    SUBSCRIPTION_COLUMNS,
+    read_attributes,
+    read_rates,
+    read_spend,
+    read_subscriptions,
 )  # fmt: skip
-from jalon.revenue.generic import LINE_COLUMNS, read_invoice_lines
+from jalon.revenue.generic import read_invoice_lines
 from jalon.revenue.money import month_start, to_major, to_minor
 from jalon.revenue.stripe import read_stripe
 
@@ -95,7 +98,9 @@ def load_billing(spec: RevenueSpec) -> BillingData:
     spend, found = _convert_spend(tables.get("spend"), rates, spec.base_currency)
     rejections += found
     return BillingData(
-        lines=lines.sort_values(["invoice_date", "invoice_id", "row"]).reset_index(drop=True),
+        lines=lines.sort_values(["invoice_date", "invoice_id", "row"]).reset_index(
+            drop=True
+        ),
         subscriptions=tables.get("subscriptions", subscriptions),
         spend=spend,
         attributes=tables.get("accounts", attributes),
@@ -105,7 +110,9 @@ def load_billing(spec: RevenueSpec) -> BillingData:
     )
 
 
-def _reject(line: pd.Series, column: str, value: object, code: str, template: str) -> InputError:
+def _reject(
+    line: pd.Series, column: str, value: object, code: str, template: str
+) -> InputError:
     return InputError(code, template, file=line["file"], row=int(line["row"]),
                       column=column, value=str(value))  # fmt: skip
 
@@ -118,14 +125,32 @@ def resolve_credit_notes(lines: pd.DataFrame) -> tuple[pd.DataFrame, list[InputE
     keep, rejections = list(lines.index[~credits]), []
     for index, line in lines[credits].iterrows():
         if line["credit_of"] not in invoices.groups:
-            rejections.append(_reject(line, "credit_of", line["credit_of"], "input.unknown_invoice", N_(
-                "{file}, row {row}, column {column}: credit note for invoice '{value}', "
-                "which is not in the file; add that invoice or fix the reference.")))
+            rejections.append(
+                _reject(
+                    line,
+                    "credit_of",
+                    line["credit_of"],
+                    "input.unknown_invoice",
+                    N_(
+                        "{file}, row {row}, column {column}: credit note for invoice '{value}', "
+                        "which is not in the file; add that invoice or fix the reference."
+                    ),
+                )
+            )
             continue
         if line["amount_minor"] > 0:
-            rejections.append(_reject(line, "amount", line["amount_minor"], "input.positive_credit", N_(
-                "{file}, row {row}, column {column}: a credit note line must be "
-                "negative; write the credited amount with a minus sign.")))
+            rejections.append(
+                _reject(
+                    line,
+                    "amount",
+                    line["amount_minor"],
+                    "input.positive_credit",
+                    N_(
+                        "{file}, row {row}, column {column}: a credit note line must be "
+                        "negative; write the credited amount with a minus sign."
+                    ),
+                )
+            )
             continue
         original = invoices.get_group(line["credit_of"])
         recurring = original[original["type"] == "subscription"]
@@ -138,7 +163,9 @@ def resolve_credit_notes(lines: pd.DataFrame) -> tuple[pd.DataFrame, list[InputE
     return lines.loc[sorted(keep)].reset_index(drop=True), rejections
 
 
-def exchange_rate(rates: dict, month: dt.date, currency: str, base: str) -> Decimal | None:
+def exchange_rate(
+    rates: dict, month: dt.date, currency: str, base: str
+) -> Decimal | None:
     """Return base-currency units per unit of ``currency`` in ``month``."""
     if currency == base:
         return Decimal(1)
@@ -150,7 +177,9 @@ def convert(minor: int, currency: str, rate: Decimal, base: str) -> int:
     return to_minor(to_major(minor, currency) * rate, base)
 
 
-def convert_lines(lines: pd.DataFrame, rates: dict, base: str) -> tuple[pd.DataFrame, list[InputError]]:
+def convert_lines(
+    lines: pd.DataFrame, rates: dict, base: str
+) -> tuple[pd.DataFrame, list[InputError]]:
     """Add ``amount_base_minor``: each line converted once, at the rate of its
     invoice month. Lines without a rate for their month are rejected."""
     converted, keep, rejections = [], [], []
@@ -160,9 +189,18 @@ def convert_lines(lines: pd.DataFrame, rates: dict, base: str) -> tuple[pd.DataF
         if rate is None:
             line = lines.loc[index]
             month = month_start(line["invoice_date"]).strftime("%Y-%m")
-            rejections.append(_reject(line, "currency", line["currency"], "input.missing_rate", N_(
-                "{file}, row {row}, column {column}: no exchange rate for {value} "
-                "in the invoice month; add that month to the rates file.")))
+            rejections.append(
+                _reject(
+                    line,
+                    "currency",
+                    line["currency"],
+                    "input.missing_rate",
+                    N_(
+                        "{file}, row {row}, column {column}: no exchange rate for {value} "
+                        "in the invoice month; add that month to the rates file."
+                    ),
+                )
+            )
             logger.warning("no %s rate for %s", line["currency"], month)
             continue
         keep.append(index)
@@ -180,9 +218,18 @@ def _convert_spend(spend: pd.DataFrame | None, rates: dict, base: str):
     for _, line in spend.iterrows():
         rate = exchange_rate(rates, line["month"], line["currency"], base)
         if rate is None:
-            rejections.append(_reject(line, "currency", line["currency"], "input.missing_rate", N_(
-                "{file}, row {row}, column {column}: no exchange rate for {value} "
-                "in that month; add that month to the rates file.")))
+            rejections.append(
+                _reject(
+                    line,
+                    "currency",
+                    line["currency"],
+                    "input.missing_rate",
+                    N_(
+                        "{file}, row {row}, column {column}: no exchange rate for {value} "
+                        "in that month; add that month to the rates file."
+                    ),
+                )
+            )
             continue
         rows.append({"month": line["month"], "channel": line["channel"],
                      "amount_base_minor": convert(int(line["amount_minor"]), line["currency"], rate, base)})  # fmt: skip
@@ -200,7 +247,14 @@ def save_to_store(data: BillingData, con) -> None:
         lines[column] = pd.to_datetime(lines[column])
     lines["proration"] = lines["proration"].astype(bool)
     subscriptions = data.subscriptions.copy()
-    for column in ("started_at", "trial_end", "cancelled_at", "ended_at", "pause_start", "pause_end"):
+    for column in (
+        "started_at",
+        "trial_end",
+        "cancelled_at",
+        "ended_at",
+        "pause_start",
+        "pause_end",
+    ):
         subscriptions[column] = pd.to_datetime(subscriptions[column])
     rejected = pd.DataFrame(
         [{"file": e.params.get("file"), "row": e.params.get("row"), "column": e.params.get("column"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from itertools import pairwise
 
 import pandas as pd
 
@@ -31,14 +32,18 @@ def _share(numerator: int | Decimal, denominator: int | Decimal) -> float | None
     return None if not denominator else float(Decimal(numerator) / Decimal(denominator))
 
 
-def churn_rates(mrr: pd.DataFrame, movements: pd.DataFrame, months: tuple[dt.date, ...]) -> pd.DataFrame:
+def churn_rates(
+    mrr: pd.DataFrame, movements: pd.DataFrame, months: tuple[dt.date, ...]
+) -> pd.DataFrame:
     """Return per month: customers and MRR at the start, churned logos and the
     four churn rates (shares, ``None`` when nothing was at risk)."""
     paying = mrr[mrr["mrr_minor"] > 0]
-    by_month = {m: g.set_index("account_id")["mrr_minor"] for m, g in paying.groupby("month")}
+    by_month = {
+        m: g.set_index("account_id")["mrr_minor"] for m, g in paying.groupby("month")
+    }
     regular = movements[movements["reason"] != "same_month"]
     rows = []
-    for previous, month in zip(months, months[1:]):
+    for previous, month in pairwise(months):
         start = by_month.get(previous, pd.Series(dtype="int64"))
         moved = regular[regular["month"] == month].groupby("movement")["mrr_minor"]
         sums = moved.sum().to_dict()
@@ -57,11 +62,16 @@ def churn_rates(mrr: pd.DataFrame, movements: pd.DataFrame, months: tuple[dt.dat
     return pd.DataFrame(rows)
 
 
-def retention(mrr: pd.DataFrame, months: tuple[dt.date, ...],
-              horizons: tuple[int, ...] = RETENTION_HORIZONS_MONTHS) -> pd.DataFrame:
+def retention(
+    mrr: pd.DataFrame,
+    months: tuple[dt.date, ...],
+    horizons: tuple[int, ...] = RETENTION_HORIZONS_MONTHS,
+) -> pd.DataFrame:
     """Return NRR and GRR per month and horizon (months), where defined."""
     paying = mrr[mrr["mrr_minor"] > 0]
-    by_month = {m: g.set_index("account_id")["mrr_minor"] for m, g in paying.groupby("month")}
+    by_month = {
+        m: g.set_index("account_id")["mrr_minor"] for m, g in paying.groupby("month")
+    }
     rows = []
     for month in months:
         for horizon in horizons:
@@ -69,7 +79,9 @@ def retention(mrr: pd.DataFrame, months: tuple[dt.date, ...],
             if base_month < months[0]:
                 continue
             base = by_month.get(base_month, pd.Series(dtype="int64"))
-            now = by_month.get(month, pd.Series(dtype="int64")).reindex(base.index, fill_value=0)
+            now = by_month.get(month, pd.Series(dtype="int64")).reindex(
+                base.index, fill_value=0
+            )
             base_mrr = int(base.sum())
             rows.append({
                 "month": month, "horizon_months": horizon, "accounts": len(base),
@@ -87,12 +99,19 @@ def cohort_retention(mrr: pd.DataFrame, months: tuple[dt.date, ...]) -> pd.DataF
     observation end are absent, not zero."""
     paying = mrr[mrr["mrr_minor"] > 0]
     if paying.empty:
-        return pd.DataFrame(columns=["cohort", "months_since", "accounts", "mrr_minor", "retention"])
+        return pd.DataFrame(
+            columns=["cohort", "months_since", "accounts", "mrr_minor", "retention"]
+        )
     first = paying.groupby("account_id")["month"].min().rename("cohort")
     frame = paying.join(first, on="account_id")
-    frame["months_since"] = frame["month"].map(month_index) - frame["cohort"].map(month_index)
-    cells = frame.groupby(["cohort", "months_since"]).agg(
-        accounts=("account_id", "nunique"), mrr_minor=("mrr_minor", "sum")).reset_index()
+    frame["months_since"] = frame["month"].map(month_index) - frame["cohort"].map(
+        month_index
+    )
+    cells = (
+        frame.groupby(["cohort", "months_since"])
+        .agg(accounts=("account_id", "nunique"), mrr_minor=("mrr_minor", "sum"))
+        .reset_index()
+    )
     start = cells[cells["months_since"] == 0].set_index("cohort")["mrr_minor"]
     last_index = month_index(months[-1])
     rows = []
@@ -102,7 +121,9 @@ def cohort_retention(mrr: pd.DataFrame, months: tuple[dt.date, ...]) -> pd.DataF
             value = int(cell["mrr_minor"].sum())
             accounts = int(cell["accounts"].sum())
             rows.append((cohort, since, accounts, value, _share(value, int(initial))))
-    return pd.DataFrame(rows, columns=["cohort", "months_since", "accounts", "mrr_minor", "retention"])
+    return pd.DataFrame(
+        rows, columns=["cohort", "months_since", "accounts", "mrr_minor", "retention"]
+    )
 
 
 def arpa(totals: pd.DataFrame) -> pd.DataFrame:

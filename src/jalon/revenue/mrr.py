@@ -30,7 +30,12 @@ import pandas as pd
 
 from jalon.revenue.config import RevenueSpec
 from jalon.revenue.money import (
-    add_months, month_end, month_start, months_between, round_fraction, term_months,
+    add_months,
+    month_end,
+    month_start,
+    months_between,
+    round_fraction,
+    term_months,
 )  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -48,7 +53,9 @@ class MrrTables:
     months: tuple[dt.date, ...]
     mrr: pd.DataFrame  # account_id, month, mrr_minor, paused
     movements: pd.DataFrame  # month, account_id, movement, mrr_minor, reason
-    totals: pd.DataFrame  # month, mrr_minor, arr_minor, customers, one column per movement
+    totals: (
+        pd.DataFrame
+    )  # month, mrr_minor, arr_minor, customers, one column per movement
     excluded_lines: dict[str, int]
     excluded_accounts: dict[str, int]
     floored: int
@@ -64,7 +71,9 @@ def default_as_of(lines: pd.DataFrame) -> dt.date:
     return max(lines["invoice_date"])
 
 
-def line_spans(lines: pd.DataFrame, subscriptions: pd.DataFrame, spec: RevenueSpec) -> pd.DataFrame:
+def line_spans(
+    lines: pd.DataFrame, subscriptions: pd.DataFrame, spec: RevenueSpec
+) -> pd.DataFrame:
     """Return MRR lines with their monthly rate and active span.
 
     Columns: ``account_id``, ``line_id``, ``rate_minor``, ``active_start``,
@@ -73,23 +82,38 @@ def line_spans(lines: pd.DataFrame, subscriptions: pd.DataFrame, spec: RevenueSp
     """
     recurring = lines[lines["type"].isin(MRR_TYPES) & (lines["status"] != "void")]
     recurring = recurring[recurring["period_start"].notna()]
-    cancellations = _cancellations(subscriptions) if spec.churn_timing == "cancellation" else {}
+    cancellations = (
+        _cancellations(subscriptions) if spec.churn_timing == "cancellation" else {}
+    )
     rows = []
     for line in recurring.itertuples(index=False):
         start, end = line.period_start, line.period_end
-        rate = round_fraction(Fraction(int(line.amount_base_minor)) / term_months(start, end))
+        rate = round_fraction(
+            Fraction(int(line.amount_base_minor)) / term_months(start, end)
+        )
         active_end, delinquent = end, False
         # A line that names a known subscription stops only at that subscription's cancellation.
         key = (line.account_id, line.subscription_id)
-        for cancelled in cancellations.get(key if key in cancellations else line.account_id, ()):
+        for cancelled in cancellations.get(
+            key if key in cancellations else line.account_id, ()
+        ):
             if start <= cancelled < active_end:
                 active_end = cancelled
         if line.status in UNPAID_STATUSES and spec.delinquent_days is not None:
             cutoff = line.invoice_date + dt.timedelta(days=spec.delinquent_days)
             if cutoff < active_end:
                 active_end, delinquent = max(cutoff, start), True
-        rows.append((line.account_id, line.line_id, rate, start, active_end, delinquent))
-    columns = ["account_id", "line_id", "rate_minor", "active_start", "active_end", "delinquent"]
+        rows.append(
+            (line.account_id, line.line_id, rate, start, active_end, delinquent)
+        )
+    columns = [
+        "account_id",
+        "line_id",
+        "rate_minor",
+        "active_start",
+        "active_end",
+        "delinquent",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -106,12 +130,18 @@ def _cancellations(subscriptions: pd.DataFrame) -> dict:
     return found
 
 
-def pauses(subscriptions: pd.DataFrame) -> dict[str, list[tuple[dt.date, dt.date | None]]]:
+def pauses(
+    subscriptions: pd.DataFrame,
+) -> dict[str, list[tuple[dt.date, dt.date | None]]]:
     """Return each account's pauses as ``(start, end or None)`` pairs."""
     found: dict[str, list] = defaultdict(list)
     for row in subscriptions.itertuples(index=False):
         if row.pause_start is not None and not pd.isna(row.pause_start):
-            end = None if row.pause_end is None or pd.isna(row.pause_end) else row.pause_end
+            end = (
+                None
+                if row.pause_end is None or pd.isna(row.pause_end)
+                else row.pause_end
+            )
             found[row.account_id].append((row.pause_start, end))
     return found
 
@@ -138,13 +168,21 @@ def account_month_mrr(
     first, last = months[0], months[-1]
     for span in spans.itertuples(index=False):
         covered = False
-        for month in months_between(max(span.active_start, first), min(span.active_end, last)):
+        for month in months_between(
+            max(span.active_start, first), min(span.active_end, last)
+        ):
             day = snapshot_day(month, as_of)
             if span.active_start <= day < span.active_end:
                 raw[(span.account_id, month)] += span.rate_minor
                 covered = True
-        if not covered and span.active_end > span.active_start and span.active_start <= as_of:
-            flashes[(span.account_id, month_start(span.active_start))] += span.rate_minor
+        if (
+            not covered
+            and span.active_end > span.active_start
+            and span.active_start <= as_of
+        ):
+            flashes[(span.account_id, month_start(span.active_start))] += (
+                span.rate_minor
+            )
     paused = {
         (account, month)
         for account, spans_of in paused_spans.items()
@@ -161,8 +199,12 @@ def account_month_mrr(
     return mrr, paused, floored, {k: max(v, 0) for k, v in flashes.items() if v > 0}
 
 
-def compute_mrr(data_lines: pd.DataFrame, subscriptions: pd.DataFrame,
-                spec: RevenueSpec, as_of: dt.date) -> MrrTables:
+def compute_mrr(
+    data_lines: pd.DataFrame,
+    subscriptions: pd.DataFrame,
+    spec: RevenueSpec,
+    as_of: dt.date,
+) -> MrrTables:
     """Compute account-month MRR, movements and monthly totals.
 
     Movements sum exactly to the change in total MRR every month.
@@ -173,13 +215,19 @@ def compute_mrr(data_lines: pd.DataFrame, subscriptions: pd.DataFrame,
         months = [month_start(as_of)]
     else:
         months = months_between(min(spans["active_start"]), as_of)
-    mrr, paused, floored, flashes = account_month_mrr(spans, pauses(subscriptions), months, as_of)
-    movements, same_month = classify_movements(mrr, paused, flashes, months, spec, spans)
+    mrr, paused, floored, flashes = account_month_mrr(
+        spans, pauses(subscriptions), months, as_of
+    )
+    movements, same_month = classify_movements(
+        mrr, paused, flashes, months, spec, spans
+    )
     mrr_frame = pd.DataFrame(
         [(a, m, v, (a, m) in paused) for (a, m), v in sorted(mrr.items()) if v > 0 or (a, m) in paused],
         columns=["account_id", "month", "mrr_minor", "paused"],
     )  # fmt: skip
-    excluded_accounts = {"same_month_churn": same_month} if spec.same_month_churn == "ignore" else {}
+    excluded_accounts = (
+        {"same_month_churn": same_month} if spec.same_month_churn == "ignore" else {}
+    )
     return MrrTables(
         months=tuple(months), mrr=mrr_frame, movements=movements,
         totals=monthly_totals(mrr_frame, movements, months),
@@ -197,15 +245,23 @@ def _excluded_lines(lines: pd.DataFrame) -> dict[str, int]:
     return {reason: int(mask.sum()) for reason, mask in reasons.items() if mask.any()}
 
 
-def classify_movements(mrr: dict, paused: set, flashes: dict, months: list[dt.date],
-                       spec: RevenueSpec, spans: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def classify_movements(
+    mrr: dict,
+    paused: set,
+    flashes: dict,
+    months: list[dt.date],
+    spec: RevenueSpec,
+    spans: pd.DataFrame,
+) -> tuple[pd.DataFrame, int]:
     """Classify each account's month-over-month MRR change.
 
     A return to positive MRR after zero is ``reactivation`` when the account
     had MRR before, else ``new``. With ``pause = "contraction"`` a pause is a
     contraction to zero and the resumption an expansion.
     """
-    accounts = sorted({a for a, _ in mrr} | {a for a, _ in flashes} | {a for a, _ in paused})
+    accounts = sorted(
+        {a for a, _ in mrr} | {a for a, _ in flashes} | {a for a, _ in paused}
+    )
     delinquent_ends = _delinquent_ends(spans)
     rows, same_month = [], 0
     for account in accounts:
@@ -213,7 +269,16 @@ def classify_movements(mrr: dict, paused: set, flashes: dict, months: list[dt.da
         for index, month in enumerate(months):
             prev = mrr.get((account, months[index - 1]), 0) if index else 0
             cur = mrr.get((account, month), 0)
-            kind = _movement(prev, cur, seen_before, account, month, months[index - 1] if index else None, paused, spec)
+            kind = _movement(
+                prev,
+                cur,
+                seen_before,
+                account,
+                month,
+                months[index - 1] if index else None,
+                paused,
+                spec,
+            )
             if kind:
                 reason = _reason(kind, account, month, paused, delinquent_ends)
                 rows.append((month, account, kind, cur - prev, reason))
@@ -231,15 +296,31 @@ def classify_movements(mrr: dict, paused: set, flashes: dict, months: list[dt.da
     return pd.DataFrame(rows, columns=columns), same_month
 
 
-def _movement(prev: int, cur: int, seen_before: bool, account: str, month: dt.date,
-              prev_month: dt.date | None, paused: set, spec: RevenueSpec) -> str | None:
+def _movement(
+    prev: int,
+    cur: int,
+    seen_before: bool,
+    account: str,
+    month: dt.date,
+    prev_month: dt.date | None,
+    paused: set,
+    spec: RevenueSpec,
+) -> str | None:
     pause_is_contraction = spec.pause == "contraction"
     if prev == 0 and cur > 0:
-        if pause_is_contraction and prev_month is not None and (account, prev_month) in paused:
+        if (
+            pause_is_contraction
+            and prev_month is not None
+            and (account, prev_month) in paused
+        ):
             return "expansion"
         return "reactivation" if seen_before else "new"
     if prev > 0 and cur == 0:
-        return "contraction" if pause_is_contraction and (account, month) in paused else "churn"
+        return (
+            "contraction"
+            if pause_is_contraction and (account, month) in paused
+            else "churn"
+        )
     if cur > prev:
         return "expansion"
     if cur < prev:
@@ -254,24 +335,33 @@ def _delinquent_ends(spans: pd.DataFrame) -> dict[str, list[dt.date]]:
     return ends
 
 
-def _reason(kind: str, account: str, month: dt.date, paused: set, delinquent_ends: dict) -> str:
+def _reason(
+    kind: str, account: str, month: dt.date, paused: set, delinquent_ends: dict
+) -> str:
     if kind != "churn":
         return ""
     if (account, month) in paused:
         return "paused"
     previous = add_months(month, -1)
-    if any(month_end(previous) < end <= month_end(month) for end in delinquent_ends.get(account, ())):
+    if any(
+        month_end(previous) < end <= month_end(month)
+        for end in delinquent_ends.get(account, ())
+    ):
         return "delinquent"
     return "voluntary"
 
 
-def monthly_totals(mrr: pd.DataFrame, movements: pd.DataFrame, months: list[dt.date]) -> pd.DataFrame:
+def monthly_totals(
+    mrr: pd.DataFrame, movements: pd.DataFrame, months: list[dt.date]
+) -> pd.DataFrame:
     """Return one row per month: total MRR, ARR, paying customers and the sum
     of each movement (churn and contraction negative)."""
     rows = []
     by_month = mrr.groupby("month")["mrr_minor"]
     totals = by_month.sum().to_dict()
-    customers = mrr[mrr["mrr_minor"] > 0].groupby("month")["account_id"].nunique().to_dict()
+    customers = (
+        mrr[mrr["mrr_minor"] > 0].groupby("month")["account_id"].nunique().to_dict()
+    )
     moved = movements.groupby(["month", "movement"])["mrr_minor"].sum().to_dict()
     for month in months:
         total = int(totals.get(month, 0))

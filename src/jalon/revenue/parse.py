@@ -9,6 +9,7 @@ file, row and column.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -65,7 +66,7 @@ def is_blank(value: object) -> bool:
     """Return True for an empty cell (empty text, None or NaN)."""
     if value is None:
         return True
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and value.strip() == ""
 

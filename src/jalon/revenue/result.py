@@ -20,23 +20,40 @@ from jalon.revenue.money import minor_digits
 from jalon.revenue.mrr import compute_mrr, default_as_of
 from jalon.revenue.recognition import recognition_schedule, recognition_summary
 from jalon.revenue.ttv import revenue_by_ttv
-from jalon.revenue.unit_economics import CAC_FORMULA, LTV_FORMULA, PAYBACK_FORMULA, unit_economics
+from jalon.revenue.unit_economics import (
+    CAC_FORMULA,
+    LTV_FORMULA,
+    PAYBACK_FORMULA,
+    unit_economics,
+)
 
 logger = logging.getLogger(__name__)
 
 CAVEAT_MESSAGES = {
-    "revenue.synthetic": N_("The billing data is synthetic: generated for the demo, not real."),
-    "revenue.rejected_rows": N_("Some billing rows were rejected; see the rejected rows table."),
+    "revenue.synthetic": N_(
+        "The billing data is synthetic: generated for the demo, not real."
+    ),
+    "revenue.rejected_rows": N_(
+        "Some billing rows were rejected; see the rejected rows table."
+    ),
     "revenue.no_subscriptions": N_(
-        "No subscriptions table: omissions and invoices after cancellation were not checked."),
-    "revenue.no_gross_margin": N_("No gross margin configured: LTV and payback are not computed."),
-    "revenue.no_spend": N_("No acquisition spend file: CAC, LTV/CAC and payback are not computed."),
+        "No subscriptions table: omissions and invoices after cancellation were not checked."
+    ),
+    "revenue.no_gross_margin": N_(
+        "No gross margin configured: LTV and payback are not computed."
+    ),
+    "revenue.no_spend": N_(
+        "No acquisition spend file: CAC, LTV/CAC and payback are not computed."
+    ),
     "revenue.cac_by_channel_only": N_(
-        "Spend is given by channel, so CAC is shown overall and by channel only."),
+        "Spend is given by channel, so CAC is shown overall and by channel only."
+    ),
     "revenue.discount_floored": N_(
-        "Discounts larger than the price were counted as zero MRR, not negative."),
+        "Discounts larger than the price were counted as zero MRR, not negative."
+    ),
     "revenue.short_history": N_(
-        "Less than 12 months of history: 12-month NRR and GRR are not available."),
+        "Less than 12 months of history: 12-month NRR and GRR are not available."
+    ),
 }
 
 
@@ -75,7 +92,11 @@ class RevenueResult:
     synthetic: bool = False
 
     def __repr__(self) -> str:
-        window = f"{self.months[0]:%Y-%m} to {self.months[-1]:%Y-%m}" if self.months else "empty"
+        window = (
+            f"{self.months[0]:%Y-%m} to {self.months[-1]:%Y-%m}"
+            if self.months
+            else "empty"
+        )
         excluded = sum(self.excluded.values())
         return (f"RevenueResult({self.n_accounts} paying accounts, {window}, as of {self.as_of}, "
                 f"{len(self.rejections)} rows rejected, {excluded} items excluded)")  # fmt: skip
@@ -85,7 +106,7 @@ class RevenueResult:
         """Decimal digits of the base currency's minor unit."""
         return minor_digits(self.base_currency)
 
-    def money(self, minor: float | int | None) -> float | None:
+    def money(self, minor: float | None) -> float | None:
         """Return minor units of the base currency as major units, for display."""
         if minor is None or pd.isna(minor):
             return None
@@ -105,7 +126,12 @@ class RevenueResult:
         }  # fmt: skip
         if not self.churn.empty:
             rates = self.churn.iloc[-1]
-            for key in ("logo_churn", "revenue_churn", "gross_mrr_churn", "net_mrr_churn"):
+            for key in (
+                "logo_churn",
+                "revenue_churn",
+                "gross_mrr_churn",
+                "net_mrr_churn",
+            ):
                 figures[key] = rates[key]
         for horizon in (1, 12):
             rows = self.retention[(self.retention["month"] == last["month"])
@@ -133,8 +159,12 @@ class RevenueResult:
         return dataclasses.replace(self, ttv=table)
 
 
-def run_revenue(spec: RevenueSpec, store=None, synthetic: bool = False,
-                accounts: pd.DataFrame | None = None) -> RevenueResult:
+def run_revenue(
+    spec: RevenueSpec,
+    store=None,
+    synthetic: bool = False,
+    accounts: pd.DataFrame | None = None,
+) -> RevenueResult:
     """Load the billing inputs of ``spec`` and compute every revenue figure.
 
     Parameters
@@ -156,17 +186,27 @@ def run_revenue(spec: RevenueSpec, store=None, synthetic: bool = False,
     return result if accounts is None else result.with_ttv(accounts)
 
 
-def analyse(data: BillingData, spec: RevenueSpec, synthetic: bool = False) -> RevenueResult:
+def analyse(
+    data: BillingData, spec: RevenueSpec, synthetic: bool = False
+) -> RevenueResult:
     """Compute the revenue result from already loaded billing data."""
     if data.lines.empty:
-        raise AnalysisError("analysis.no_billing_lines", N_(
-            "No usable invoice line was read; check the rejected rows and the "
-            "[revenue] input files."))
+        raise AnalysisError(
+            "analysis.no_billing_lines",
+            N_(
+                "No usable invoice line was read; check the rejected rows and the "
+                "[revenue] input files."
+            ),
+        )
     as_of = spec.as_of or default_as_of(data.lines)
     tables = compute_mrr(data.lines, data.subscriptions, spec, as_of)
     months = tables.months
-    forecast_table, assumptions = forecast(tables.totals, spec.forecast, spec.trailing_months,
-                                           minor_digits(spec.base_currency))
+    forecast_table, assumptions = forecast(
+        tables.totals,
+        spec.forecast,
+        spec.trailing_months,
+        minor_digits(spec.base_currency),
+    )
     schedule = recognition_schedule(data.lines)
     excluded = {**data.rejected_by_reason(), **{f"line_{k}": v for k, v in tables.excluded_lines.items()},
                 **tables.excluded_accounts}  # fmt: skip
@@ -203,7 +243,9 @@ def _rules(spec: RevenueSpec) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _caveats(data: BillingData, spec: RevenueSpec, floored: int, months, synthetic: bool) -> tuple[str, ...]:
+def _caveats(
+    data: BillingData, spec: RevenueSpec, floored: int, months, synthetic: bool
+) -> tuple[str, ...]:
     found = []
     conditions = {
         "revenue.synthetic": synthetic,

@@ -20,7 +20,13 @@ from jalon.revenue.config import RevenueSpec
 from jalon.revenue.extras import SUBSCRIPTION_COLUMNS
 from jalon.revenue.generic import LINE_COLUMNS
 from jalon.revenue.money import add_months, to_minor
-from jalon.revenue.parse import CellError, normalise_header, parse_amount, parse_date, parse_flag
+from jalon.revenue.parse import (
+    CellError,
+    normalise_header,
+    parse_amount,
+    parse_date,
+    parse_flag,
+)
 from jalon.revenue.tables import RowReader, find_columns, iter_rows, read_table
 
 logger = logging.getLogger(__name__)
@@ -78,7 +84,7 @@ def _read(folder: Path, kind: str, synonyms, required, spec: RevenueSpec):
 
 def _strip_utc(header: str) -> str:
     normal = normalise_header(header)
-    return normal[: -len("_utc")] if normal.endswith("_utc") else normal
+    return normal.removesuffix("_utc")
 
 
 def read_stripe(
@@ -108,22 +114,32 @@ def _money(spec: RevenueSpec):
     def parse(value: object) -> Decimal:
         amount = parse_amount(value, ".")
         return amount / 100 if spec.stripe_amounts == "minor" else amount
+
     return parse
 
 
 def _interval(reader: RowReader) -> int:
     unit = reader.text("interval", "month").lower()
-    count = int(reader.get("interval_count", lambda v: parse_amount(v, "."), Decimal(1)))
+    count = int(
+        reader.get("interval_count", lambda v: parse_amount(v, "."), Decimal(1))
+    )
     if unit not in INTERVAL_MONTHS or count < 1:
-        raise reader.error("interval", "input.invalid_interval", N_(
-            "{file}, row {row}, column {column}: billing interval '{value}' is not "
-            "supported; jalon reads month and year intervals."))
+        raise reader.error(
+            "interval",
+            "input.invalid_interval",
+            N_(
+                "{file}, row {row}, column {column}: billing interval '{value}' is not "
+                "supported; jalon reads month and year intervals."
+            ),
+        )
     return INTERVAL_MONTHS[unit] * count
 
 
 def _subscriptions(folder: Path, spec: RevenueSpec):
     required = ("subscription_id", "account_id", "started_at")
-    path, frame, columns = _read(folder, "subscriptions", SUBSCRIPTION_SYNONYMS, required, spec)
+    path, frame, columns = _read(
+        folder, "subscriptions", SUBSCRIPTION_SYNONYMS, required, spec
+    )
     rows, rejections = [], []
     for number, record in iter_rows(frame):
         reader = RowReader(path, number, record, columns)
@@ -166,9 +182,13 @@ def _invoices(folder: Path, spec: RevenueSpec, subscriptions: pd.DataFrame):
 def _status(value: object) -> str:
     text = str(value).strip().lower()
     if text not in STRIPE_STATUSES:
-        raise CellError("input.invalid_status", N_(
-            "{file}, row {row}, column {column}: invoice status '{value}' is not "
-            "paid, open, void or uncollectible; drafts cannot be analysed."))
+        raise CellError(
+            "input.invalid_status",
+            N_(
+                "{file}, row {row}, column {column}: invoice status '{value}' is not "
+                "paid, open, void or uncollectible; drafts cannot be analysed."
+            ),
+        )
     return STRIPE_STATUSES[text]
 
 
@@ -189,7 +209,9 @@ def _invoice_line(reader: RowReader, spec: RevenueSpec, subscriptions: dict) -> 
     if reader.has("total"):
         net = reader.get("total", money) - tax
     else:
-        net = reader.get("subtotal", money, ...) - reader.get("discount", money, Decimal(0))
+        net = reader.get("subtotal", money, ...) - reader.get(
+            "discount", money, Decimal(0)
+        )
 
     # The service period is one interval of the subscription from the invoice date.
     # NOTE: a mid-period upgrade invoice therefore counts as a full new interval,
@@ -198,9 +220,14 @@ def _invoice_line(reader: RowReader, spec: RevenueSpec, subscriptions: dict) -> 
     subscription_id = reader.text("subscription_id", None)
     subscription = subscriptions.get(subscription_id) if subscription_id else None
     if subscription_id and subscription is None:
-        raise reader.error("subscription_id", "input.unknown_subscription", N_(
-            "{file}, row {row}, column {column}: subscription '{value}' is not in "
-            "subscriptions.csv; export subscriptions and invoices together."))
+        raise reader.error(
+            "subscription_id",
+            "input.unknown_subscription",
+            N_(
+                "{file}, row {row}, column {column}: subscription '{value}' is not in "
+                "subscriptions.csv; export subscriptions and invoices together."
+            ),
+        )
     start = end = None
     if subscription is not None:
         start = invoice_date
@@ -226,11 +253,12 @@ def _customers(folder: Path, spec: RevenueSpec) -> pd.DataFrame:
     columns_out = ["account_id", "segment", "channel", "country"]
     if not (folder / FILE_NAMES["customers"]).exists():
         return pd.DataFrame(columns=columns_out)
-    path, frame, columns = _read(folder, "customers", CUSTOMER_SYNONYMS, ("account_id",), spec)
+    path, frame, columns = _read(
+        folder, "customers", CUSTOMER_SYNONYMS, ("account_id",), spec
+    )
     rows = []
     for number, record in iter_rows(frame):
         reader = RowReader(path, number, record, columns)
         rows.append({"account_id": reader.text("account_id"),
                      **{key: reader.text(key, "(unknown)") for key in columns_out[1:]}})  # fmt: skip
     return pd.DataFrame(rows, columns=columns_out).drop_duplicates("account_id")
-

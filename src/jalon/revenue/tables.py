@@ -93,7 +93,9 @@ def iter_rows(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, Any]]]:
 class RowReader:
     """Read typed cells of one row, turning parse failures into InputError."""
 
-    def __init__(self, path: Path, row: int, record: dict[str, Any], columns: dict[str, str]):
+    def __init__(
+        self, path: Path, row: int, record: dict[str, Any], columns: dict[str, str]
+    ):
         self.path = path
         self.row = row
         self.record = record
@@ -118,8 +120,13 @@ class RowReader:
         value = self.raw(name)
         if is_blank(value):
             if default is ...:
-                raise self.error(name, "input.missing_value", N_(
-                    "{file}, row {row}, column {column}: value missing; fill it in."))
+                raise self.error(
+                    name,
+                    "input.missing_value",
+                    N_(
+                        "{file}, row {row}, column {column}: value missing; fill it in."
+                    ),
+                )
             return default
         try:
             return parser(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from itertools import pairwise
 
 import pandas as pd
 
@@ -24,7 +25,7 @@ def bucket_labels(edges: tuple[float, ...]) -> list[str]:
     ['0-1', '1-7', '7+']
     """
     bounds = [0.0, *edges]
-    labels = [f"{_num(low)}-{_num(high)}" for low, high in zip(bounds, bounds[1:])]
+    labels = [f"{_num(low)}-{_num(high)}" for low, high in pairwise(bounds)]
     return labels + [f"{_num(edges[-1])}+"]
 
 
@@ -39,9 +40,15 @@ def _bucket(days: float, edges: tuple[float, ...], labels: list[str]) -> str:
     return labels[-1]
 
 
-def revenue_by_ttv(mrr: pd.DataFrame, movements: pd.DataFrame, accounts: pd.DataFrame,
-                   months: tuple[dt.date, ...], edges: tuple[float, ...],
-                   trailing_months: int, gross_margin: Decimal | None) -> pd.DataFrame:
+def revenue_by_ttv(
+    mrr: pd.DataFrame,
+    movements: pd.DataFrame,
+    accounts: pd.DataFrame,
+    months: tuple[dt.date, ...],
+    edges: tuple[float, ...],
+    trailing_months: int,
+    gross_margin: Decimal | None,
+) -> pd.DataFrame:
     """Return MRR, NRR over 12 months and LTV per milestone and TTV bucket.
 
     Parameters
@@ -63,21 +70,35 @@ def revenue_by_ttv(mrr: pd.DataFrame, movements: pd.DataFrame, accounts: pd.Data
         its first-month MRR, accounts observed that long) and ltv_minor.
     """
     billed = set(mrr["account_id"])
-    milestones = sorted(c[2:-5] for c in accounts.columns if c.startswith("m_") and c.endswith("_days"))
+    milestones = sorted(
+        c[2:-5] for c in accounts.columns if c.startswith("m_") and c.endswith("_days")
+    )
     labels = bucket_labels(edges)
     window = months[-trailing_months:]
     rows = []
     for milestone in milestones:
         frame = accounts[accounts["account_id"].isin(billed)]
         reached = frame[f"m_{milestone}_status"] == REACHED_STATUS
-        groups = {NOT_REACHED: set(frame.loc[~reached, "account_id"]), REACHED: set(frame.loc[reached, "account_id"])}
+        groups = {
+            NOT_REACHED: set(frame.loc[~reached, "account_id"]),
+            REACHED: set(frame.loc[reached, "account_id"]),
+        }
         for label in labels:
             groups[label] = set()
-        for account, days in zip(frame.loc[reached, "account_id"], frame.loc[reached, f"m_{milestone}_days"]):
+        for account, days in zip(
+            frame.loc[reached, "account_id"], frame.loc[reached, f"m_{milestone}_days"]
+        ):
             groups[_bucket(float(days), edges, labels)].add(account)
         for group in [*labels, REACHED, NOT_REACHED]:
-            rows.append({"milestone": milestone, "group": group,
-                         **_figures(mrr, movements, groups[group], months, window, gross_margin)})
+            rows.append(
+                {
+                    "milestone": milestone,
+                    "group": group,
+                    **_figures(
+                        mrr, movements, groups[group], months, window, gross_margin
+                    ),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -85,13 +106,18 @@ def _figures(mrr, movements, accounts: set, months, window, gross_margin) -> dic
     own = mrr[mrr["account_id"].isin(accounts) & (mrr["mrr_minor"] > 0)]
     last = own[own["month"] == months[-1]]
     first = own.groupby("account_id")["month"].min()
-    eligible = first[first.map(month_index) <= month_index(months[-1]) - RETENTION_MONTHS]
+    eligible = first[
+        first.map(month_index) <= month_index(months[-1]) - RETENTION_MONTHS
+    ]
     by_key = own.set_index(["account_id", "month"])["mrr_minor"].to_dict()
     base = sum(by_key[(a, m)] for a, m in eligible.items())
-    later = sum(by_key.get((a, add_months(m, RETENTION_MONTHS)), 0) for a, m in eligible.items())
+    later = sum(
+        by_key.get((a, add_months(m, RETENTION_MONTHS)), 0) for a, m in eligible.items()
+    )
     figures = _group_figures(mrr, movements, accounts, window, gross_margin, None)
     return {
-        "accounts": len(accounts), "paying_accounts": int(last["account_id"].nunique()),
+        "accounts": len(accounts),
+        "paying_accounts": int(last["account_id"].nunique()),
         "mrr_minor": int(last["mrr_minor"].sum()),
         "arpa_minor": figures["arpa_minor"],
         "nrr_12": None if not base else float(Decimal(later) / Decimal(base)),

@@ -36,9 +36,15 @@ def _divide(numerator: Decimal | None, denominator: Decimal | None) -> Decimal |
     return numerator / denominator
 
 
-def unit_economics(mrr: pd.DataFrame, movements: pd.DataFrame, spend: pd.DataFrame,
-                   attributes: pd.DataFrame, months: tuple[dt.date, ...],
-                   trailing_months: int, gross_margin: Decimal | None) -> pd.DataFrame:
+def unit_economics(
+    mrr: pd.DataFrame,
+    movements: pd.DataFrame,
+    spend: pd.DataFrame,
+    attributes: pd.DataFrame,
+    months: tuple[dt.date, ...],
+    trailing_months: int,
+    gross_margin: Decimal | None,
+) -> pd.DataFrame:
     """Return one row per dimension value with ARPA, revenue churn, LTV, new
     customers, spend, CAC, LTV/CAC and payback; money in minor units, rates
     monthly. Missing inputs give ``None``, never zero."""
@@ -51,12 +57,21 @@ def unit_economics(mrr: pd.DataFrame, movements: pd.DataFrame, spend: pd.DataFra
             accounts = set(groups["account_id"] if dimension == ALL
                            else groups.loc[groups[dimension] == value, "account_id"])  # fmt: skip
             spend_total = _spend(spend, window, dimension, value)
-            rows.append({"dimension": dimension, "value": value,
-                         **_group_figures(mrr, movements, accounts, window, gross_margin, spend_total)})
+            rows.append(
+                {
+                    "dimension": dimension,
+                    "value": value,
+                    **_group_figures(
+                        mrr, movements, accounts, window, gross_margin, spend_total
+                    ),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def _groups(mrr: pd.DataFrame, movements: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:
+def _groups(
+    mrr: pd.DataFrame, movements: pd.DataFrame, attributes: pd.DataFrame
+) -> pd.DataFrame:
     ids = sorted(set(mrr["account_id"]) | set(movements["account_id"]))
     accounts = pd.DataFrame({"account_id": pd.Series(ids, dtype=object)})
     frame = accounts.merge(attributes, on="account_id", how="left")
@@ -65,7 +80,9 @@ def _groups(mrr: pd.DataFrame, movements: pd.DataFrame, attributes: pd.DataFrame
     return frame
 
 
-def _spend(spend: pd.DataFrame, window: tuple, dimension: str, value: str) -> Decimal | None:
+def _spend(
+    spend: pd.DataFrame, window: tuple, dimension: str, value: str
+) -> Decimal | None:
     if spend.empty or dimension not in (ALL, "channel"):
         return None
     rows = spend[spend["month"].isin(window)]
@@ -81,14 +98,20 @@ def _group_figures(mrr, movements, accounts, window, gross_margin, spend_total) 
     arpa = _divide(Decimal(int(in_window["mrr_minor"].sum())), Decimal(account_months))
     previous_months = {add_months(m, -1) for m in window}
     start_mrr = Decimal(int(own[own["month"].isin(previous_months)]["mrr_minor"].sum()))
-    moved = movements[movements["account_id"].isin(accounts) & movements["month"].isin(window)]
+    moved = movements[
+        movements["account_id"].isin(accounts) & movements["month"].isin(window)
+    ]
     churned = Decimal(-int(moved.loc[(moved["movement"] == "churn") & (moved["reason"] != "same_month"),
                                      "mrr_minor"].sum()))  # fmt: skip
     revenue_churn = _divide(churned, start_mrr)
     margin_arpa = None if arpa is None or gross_margin is None else arpa * gross_margin
     ltv = _divide(margin_arpa, revenue_churn)
     new_customers = int((moved["movement"] == "new").sum())
-    cac = _divide(spend_total, Decimal(new_customers)) if spend_total is not None else None
+    cac = (
+        _divide(spend_total, Decimal(new_customers))
+        if spend_total is not None
+        else None
+    )
     return {
         "window_start": window[0] if window else None, "window_end": window[-1] if window else None,
         "accounts": int(own.loc[own["month"] == window[-1], "account_id"].nunique()) if window else 0,
