@@ -54,7 +54,7 @@ def register(app: typer.Typer, _) -> None:
             float,
             typer.Option(
                 "--drain-interval",
-                help=_("Seconds between two moves of received events into the store (0: only at shutdown)."),
+                help=_("Seconds between two moves of received events into the store (0: only on request and at shutdown)."),
                 min=0,
             ),
         ] = DEFAULTS.drain_interval_s,
