@@ -131,9 +131,13 @@ def test_revenue_by_ttv(result):
             "account_id": ["B1", "B2", "B3", "B4", "NOBILL"],
             "m_basic_days": [0.5, 10.0, 40.0, 3.0, 1.0],
             "m_basic_status": [1, 1, 0, 1, 1],
+            # B1 has no start for the second milestone, so it is left out of it
+            "m_second_days": [None, 2.0, 2.0, 2.0, 2.0],
+            "m_second_status": [None, 1, 1, 1, 1],
         }
     )
-    table = result.with_ttv(accounts).ttv
+    everything = result.with_ttv(accounts).ttv
+    table = everything[everything["milestone"] == "basic"]
     # B1 in 0-1 day, B4 in 1-7, B2 in 7-30 (churned), B3 not reached
     assert row_of(table, group="0-1")["mrr_minor"] == 15000
     assert row_of(table, group="1-7")["mrr_minor"] == 8000
@@ -142,3 +146,7 @@ def test_revenue_by_ttv(result):
     assert row_of(table, group="not_reached")["mrr_minor"] == 3000
     # accounts without billing are left out
     assert row_of(table, group="0-1")["accounts"] == 1
+    second = everything[everything["milestone"] == "second"]
+    # B2, B3 and B4 reached it in 2 days
+    assert row_of(second, group="1-7")["accounts"] == 3
+    assert row_of(second, group="not_reached")["accounts"] == 0

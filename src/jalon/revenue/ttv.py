@@ -77,7 +77,9 @@ def revenue_by_ttv(
     window = months[-trailing_months:]
     rows = []
     for milestone in milestones:
-        frame = accounts[accounts["account_id"].isin(billed)]
+        # A null status means the milestone has no start for that account: left out.
+        status = accounts[f"m_{milestone}_status"]
+        frame = accounts[accounts["account_id"].isin(billed) & status.notna()]
         reached = frame[f"m_{milestone}_status"] == REACHED_STATUS
         groups = {
             NOT_REACHED: set(frame.loc[~reached, "account_id"]),
