@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from jalon.cli.main import build_app
 from jalon.i18n import Formatter
 from jalon.report.render import environment
+from jalon.revenue import export as revenue_export
 from jalon.revenue import export_excel, export_recognition_csv
 
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
@@ -191,3 +192,16 @@ def test_cli_without_revenue_section(billing_demo):
     # NOTE: the shared error printer reads "[revenue]" as Rich markup and drops it,
     # so only the rest of the message is checked here.
     assert "section; add one that names your billing files" in outcome.output
+
+
+def test_excel_sheet_row_limit(billing_demo, tmp_path, monkeypatch):
+    _, _, result = billing_demo
+    monkeypatch.setattr(revenue_export, "EXCEL_MAX_ROWS", 12)
+    sheet = load_workbook(export_excel(result, tmp_path / "small.xlsx", "en"))[
+        "Recognition by line"
+    ]
+    # header, note, then 10 rows: 12 in all
+    assert sheet.max_row == 12
+    assert sheet.cell(row=2, column=1).value.startswith(
+        "Too many rows for one Excel sheet"
+    )

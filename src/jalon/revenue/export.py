@@ -36,6 +36,11 @@ SHARE_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
 MONTH_FORMAT = "yyyy-mm"
 HEADER_WIDTH_PADDING = 2
+EXCEL_MAX_ROWS = 1_048_576
+TRUNCATED_NOTE = (
+    "Too many rows for one Excel sheet: only the first ones are here. "
+    "The CSV exports of jalon revenue export have every row."
+)
 CSV_SEPARATORS = {"en": ",", "fr": ";"}
 
 
@@ -251,6 +256,13 @@ def cell_value(column: str, value: object, result: RevenueResult, _) -> object:
 def _write_frame(sheet, frame: pd.DataFrame, result: RevenueResult, _) -> None:
     columns = list(frame.columns)
     sheet.append([_(COLUMN_LABELS.get(c, c)) for c in columns])
+    # An Excel sheet holds at most EXCEL_MAX_ROWS rows, header and note included.
+    if len(frame) > EXCEL_MAX_ROWS - 2:
+        logger.warning(
+            "%s rows do not fit in one Excel sheet; writing the first ones", len(frame)
+        )
+        frame = frame.head(EXCEL_MAX_ROWS - 2)
+        sheet.append([_(TRUNCATED_NOTE)])
     for record in frame.itertuples(index=False):
         sheet.append([cell_value(c, v, result, _) for c, v in zip(columns, record)])
     for index, column in enumerate(columns, start=1):
