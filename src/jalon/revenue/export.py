@@ -256,7 +256,7 @@ def cell_value(column: str, value: object, result: RevenueResult, _) -> object:
 def _write_frame(sheet, frame: pd.DataFrame, result: RevenueResult, _) -> None:
     columns = list(frame.columns)
     sheet.append([_(COLUMN_LABELS.get(c, c)) for c in columns])
-    # An Excel sheet holds at most EXCEL_MAX_ROWS rows, header and note included.
+    # An Excel sheet has at most EXCEL_MAX_ROWS rows, header and note included.
     if len(frame) > EXCEL_MAX_ROWS - 2:
         logger.warning(
             "%s rows do not fit in one Excel sheet; writing the first ones", len(frame)
