@@ -119,7 +119,7 @@ def parse_revenue_config(
 
     Examples
     --------
-    >>> spec = parse_revenue_config({"base_currency": "usd"}, Path("/tmp"))
+    >>> spec = parse_revenue_config({"invoices": "lines.csv", "base_currency": "usd"}, Path("/tmp"))
     >>> spec.base_currency
     'USD'
     """
