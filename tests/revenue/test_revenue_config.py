@@ -136,3 +136,13 @@ def test_parse_date_orders():
 
 def test_to_minor_yen_has_no_cents():
     assert to_minor(Decimal("1234.5"), "JPY") == 1234
+
+
+@pytest.mark.parametrize("module", ["money", "parse", "config", "ttv"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    outcome = doctest.testmod(importlib.import_module(f"jalon.revenue.{module}"))
+    assert outcome.attempted > 0
+    assert outcome.failed == 0
