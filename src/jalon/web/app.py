@@ -20,7 +20,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from jalon.errors import ApiError
+from jalon.errors import N_, ApiError
 from jalon.i18n import render_error
 from jalon.web import ingest_api, read_api
 from jalon.web.messages import ErrorBody, format_path, preview
@@ -71,7 +71,7 @@ async def _request_validation_error(request: Request, error: Exception) -> JSONR
     first = error.errors()[0] if error.errors() else {"loc": (), "input": None, "msg": ""}
     api_error = ApiError(
         "api.invalid_value",
-        "{path} has the invalid value {value}: {reason}.",
+        N_("{path} has the invalid value {value}: {reason}."),
         path=format_path(tuple(first.get("loc", ()))) or "request",
         value=preview(first.get("input")),
         reason=str(first.get("msg", "")),

@@ -94,7 +94,8 @@ class ServerState:
         """Move spooled messages into the store now, for example before an analysis refresh.
 
         Returns the events inserted, or None when the store was locked or the
-        drain failed (the messages then stay in the spool).
+        drain failed (the messages then stay in the spool). The call blocks
+        until the drain ends, so async code runs it with ``run_in_threadpool``.
         """
         if self._worker is not None:
             return self._worker.drain_now()
