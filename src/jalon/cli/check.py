@@ -4,6 +4,7 @@
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from jalon.cli.common import config_option, console, lang_option, resolve_language, user_errors
 from jalon.i18n import Formatter, translations
@@ -52,7 +53,7 @@ def print_findings(result, language: str) -> None:
     for finding in result.findings:
         params = {k: fmt.value(v) if not isinstance(v, str) else v for k, v in finding.params.items()}
         message = _(finding.template).format(**params)
-        console.print(f"[{styles[finding.severity]}]{labels[finding.severity]}[/]: {message}")
+        console.print(f"[{styles[finding.severity]}]{labels[finding.severity]}[/]: {escape(message)}")
     if result.ok and not result.findings:
         console.print(
             _("The configuration is valid: {events} events, {accounts} accounts.").format(

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -61,7 +62,8 @@ def user_errors(lang: str) -> Iterator[None]:
         yield
     except JalonError as error:
         logger.debug("command failed", exc_info=True)
-        error_console.print(f"[bold red]{_('Error')}:[/bold red] {render_error(error, lang)}")
+        message = escape(render_error(error, lang))
+        error_console.print(f"[bold red]{_('Error')}:[/bold red] {message}")
         raise typer.Exit(EXIT_USER_ERROR) from error
 
 
