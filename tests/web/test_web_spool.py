@@ -74,3 +74,27 @@ def test_counts_follow_drain_position(tmp_path):
 
     assert spool.spool_counts(connection) == {"events": 5, "pending": 2}
     assert spool.has_pending(connection)
+
+
+def test_duplicate_inside_one_request_stored_once(tmp_path):
+    path = tmp_path / "spool.sqlite"
+    writer = spool.SpoolWriter(path)
+
+    result = writer.submit(NormalizedBatch(events=[_event("d"), _event("d")])).result(RESULT_TIMEOUT_S)
+    writer.close()
+
+    assert (result.stored, result.duplicates) == (1, 1)
+    assert _event_ids(path) == ["d"]
+
+
+def test_large_request_spans_several_statements(tmp_path):
+    path = tmp_path / "spool.sqlite"
+    writer = spool.SpoolWriter(path)
+    # 1,000 rows need three statements of at most 400 rows.
+    ids = [f"e{i:04d}" for i in range(1000)]
+
+    result = writer.submit(NormalizedBatch(events=[_event(i) for i in ids])).result(RESULT_TIMEOUT_S)
+    writer.close()
+
+    assert result.stored == 1000
+    assert _event_ids(path) == ids
