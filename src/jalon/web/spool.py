@@ -15,10 +15,10 @@ keeps requests apart, so a batch is stored whole or not at all.
 Rows are never deleted: the drain (:mod:`jalon.web.drain`) remembers the
 last ``rowid`` it moved into the DuckDB store in ``drain_state``.
 
-NOTE: the spool therefore grows with every message (187 bytes per track
-call with two short properties, ids and indexes included, measured on
-20,000 events); deduplication by ``messageId`` relies on the old rows, and
-no pruning exists yet.
+NOTE: the spool therefore grows with every message, by 187 bytes per track
+call with two short properties (ids and indexes included, measured on 20,000
+events). Deduplication by ``messageId`` relies on the old rows, and no
+pruning exists yet.
 """
 
 from __future__ import annotations
@@ -170,9 +170,8 @@ def _insert_events_sql(rows: int) -> str:
 def _insert_events(connection: sqlite3.Connection, events: list[tuple]) -> int:
     """Insert event rows with one statement per chunk; return the rows inserted.
 
-    ``executemany`` would release and retake the interpreter lock around every
-    row; one multi-row statement does it once, which keeps the writer thread
-    from stalling the event loop thread.
+    ``executemany`` releases and retakes the interpreter lock around every
+    row, and a multi-row statement does so once per chunk.
     """
     inserted = 0
     for start in range(0, len(events), EVENT_ROWS_PER_STATEMENT):
@@ -206,7 +205,7 @@ class SpoolWriter:
 
     ``memberships`` mirrors the spool's ``memberships`` table. The writer
     updates it after each commit, so the account lookup of the next request
-    sees a ``group`` call as soon as the client has its acknowledgement.
+    finds a ``group`` call as soon as the client has its acknowledgement.
     """
 
     def __init__(self, path: Path) -> None:
