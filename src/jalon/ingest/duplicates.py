@@ -16,7 +16,7 @@ from __future__ import annotations
 import duckdb
 
 from jalon.store import schema
-from jalon.store.schema import quote_identifier
+from jalon.store.schema import quote_identifier, quote_literal
 
 DUPLICATE = "duplicate"
 CANDIDATES = "_jalon_duplicate_candidates"
@@ -83,7 +83,16 @@ def _stored_equal_sql(
         for name in schema.table_columns(raw, schema.EVENTS)
         if name.startswith("p_")
     ]
+    # Literal time bounds let DuckDB skip stored row groups outside the file's
+    # time range, so a daily file is not compared with the whole history.
+    first, last = schema.fetch_row(
+        raw, f"SELECT min(ts)::VARCHAR, max(ts)::VARCHAR FROM {stage}"
+    )
+    if first is None:
+        return "false"
     conditions = [
+        f"e.ts BETWEEN TIMESTAMP {quote_literal(first)} "
+        f"AND TIMESTAMP {quote_literal(last)}",
         f"e.account_id = {stage}.account_id",
         f"e.event = {stage}.event",
         f"e.ts = {stage}.ts",
