@@ -91,8 +91,10 @@ def _stored_equal_sql(
     if first is None:
         return "false"
     conditions = [
-        f"e.ts BETWEEN TIMESTAMP {quote_literal(first)} "
-        f"AND TIMESTAMP {quote_literal(last)}",
+        (
+            f"e.ts BETWEEN TIMESTAMP {quote_literal(first)} "
+            f"AND TIMESTAMP {quote_literal(last)}"
+        ),
         f"e.account_id = {stage}.account_id",
         f"e.event = {stage}.event",
         f"e.ts = {stage}.ts",
