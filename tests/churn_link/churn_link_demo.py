@@ -41,16 +41,26 @@ def load_demo(folder: Path, effects: DemoEffects) -> LoadedDemo:
 
     truth = generate_demo(folder, seed=SEED, n_accounts=N_ACCOUNTS, effects=effects)
     text = (folder / "jalon.toml").read_text(encoding="utf-8")
-    text = text.replace('segments = ["plan", "company_size"]', f"segments = {list(SEGMENTS)!r}".replace("'", '"'))
+    text = text.replace(
+        'segments = ["plan", "company_size"]',
+        f"segments = {list(SEGMENTS)!r}".replace("'", '"'),
+    )
     (folder / "jalon.toml").write_text(text, encoding="utf-8")
     config = load_config(folder / "jalon.toml")
     store = Store.open(config.store_path)
     load_project(
-        store, config.events, config.accounts, base_dir=config.base_dir,
+        store,
+        config.events,
+        config.accounts,
+        base_dir=config.base_dir,
         timezone=config.timezone,
     )
     events = store.events()
     end = observation_end(config, events, lambda expr: store.execute(expr).iloc[0, 0])
-    built = build_account_table(config, events, store.accounts(), store.properties(), end)
+    built = build_account_table(
+        config, events, store.accounts(), store.properties(), end
+    )
     frame = account_frame(built.table, built.milestone_ids, SEGMENTS, store.execute)
-    return LoadedDemo(truth, frame, built.events_used, store.properties(), store, config)
+    return LoadedDemo(
+        truth, frame, built.events_used, store.properties(), store, config
+    )

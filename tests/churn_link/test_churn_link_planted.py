@@ -1,9 +1,9 @@
 """Simulation checks: the methods recover effects planted in the demo company.
 
-The demo plants a churn hazard ratio of 0.5 once basic value is reached
-(a time-varying effect), enterprise delays 1.5 times as long, and an aha
-behaviour (at least 2 ``teammate_invited`` in the first 3 days) that cuts the
-churn hazard to 0.35 from day 3.
+The demo plants a churn hazard ratio of 0.5 once basic value is reached, a
+time-varying effect. Enterprise accounts take 1.5 times as long to reach
+value. An aha behaviour (at least 2 ``teammate_invited`` in the first 3 days)
+cuts the churn hazard to 0.35 from day 3.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def planted(tmp_path_factory):
         warnings.simplefilter("ignore")
         demo = load_demo(
             tmp_path_factory.mktemp("planted"),
-            DemoEffects(churn_hr_after_value=PLANTED_HR, segment_ttv_ratio=PLANTED_RATIO),
+            DemoEffects(
+                churn_hr_after_value=PLANTED_HR, segment_ttv_ratio=PLANTED_RATIO
+            ),
         )
     yield demo
     demo.store.close()
@@ -62,14 +64,17 @@ def test_landmark_unadjusted_shows_less_churn(planted):
 def test_segment_ratio_covers_planted_ratio(planted):
     # The per-account frame goes back through Ibis, as the analysis does.
     table = life_table(
-        ibis.memtable(planted.frame), "m_basic_value_days", "m_basic_value_status", "plan"
+        ibis.memtable(planted.frame),
+        "m_basic_value_days",
+        "m_basic_value_status",
+        "plan",
     )
     comparison = compare_table(table, "basic_value", "plan", (0.5,), 300, 1)
     enterprise = next(item for item in comparison.ratios if item.group == "enterprise")
     truth = planted.truth
-    expected = truth.quantile("basic_value", "p50", "plan", "enterprise", "empirical") / (
-        truth.quantile("basic_value", "p50", "plan", "starter", "empirical")
-    )
+    expected = truth.quantile(
+        "basic_value", "p50", "plan", "enterprise", "empirical"
+    ) / (truth.quantile("basic_value", "p50", "plan", "starter", "empirical"))
     assert enterprise.reference == "starter"
     assert enterprise.ratio.lower <= expected <= enterprise.ratio.upper
 
@@ -77,8 +82,12 @@ def test_segment_ratio_covers_planted_ratio(planted):
 def test_discovery_ranks_planted_behaviour_first(planted):
     settings = parse_settings({"aha_window": 3, "aha_horizon": 90, "seed": 3})
     result = discover_aha(
-        planted.frame, planted.events, settings, planted.properties,
-        planted.store.execute, ("subscription_cancelled",),
+        planted.frame,
+        planted.events,
+        settings,
+        planted.properties,
+        planted.store.execute,
+        ("subscription_cancelled",),
     )
     best = result.candidates[0]
     assert (best.kind, best.name, best.min_count) == ("event", "teammate_invited", 2)

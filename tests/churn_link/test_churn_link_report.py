@@ -39,12 +39,19 @@ def analysis(tmp_path_factory):
     with Store.open(config.store_path) as store, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         load_project(
-            store, config.events, config.accounts, base_dir=config.base_dir,
+            store,
+            config.events,
+            config.accounts,
+            base_dir=config.base_dir,
             timezone=config.timezone,
         )
         result = run_analysis(config, store)
         built = build_account_table(
-            config, store.events(), store.accounts(), store.properties(), result.window.end
+            config,
+            store.events(),
+            store.accounts(),
+            store.properties(),
+            result.window.end,
         )
         table = store.con.table(ACCOUNT_TABLE_NAME)
         churn_link = analyze_churn_link(
@@ -57,14 +64,14 @@ def test_landmarks_cover_every_milestone_and_day(analysis):
     result = analysis.churn_link
     pairs = {(item.milestone, item.landmark_days) for item in result.landmarks}
     assert pairs == {
-        (milestone.id, day)
-        for milestone in analysis.milestones
-        for day in (7.0, 30.0)
+        (milestone.id, day) for milestone in analysis.milestones for day in (7.0, 30.0)
     }
 
 
 def test_findings_ranked_by_effect(analysis):
-    ranked = [item for item in analysis.churn_link.findings if item.code != "ltv_sooner"]
+    ranked = [
+        item for item in analysis.churn_link.findings if item.code != "ltv_sooner"
+    ]
     effects = [item.effect for item in ranked]
     assert effects == sorted(effects, reverse=True)
 
@@ -78,8 +85,12 @@ def test_ltv_uses_the_plan_prices(analysis):
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_partial_renders(analysis, lang):
     view = churn_link_view(analysis, lang)
-    html = environment(lang).get_template("_churn_link.html.j2").render(
-        churn_link=analysis.churn_link, fmt=Formatter(lang), churn_link_view=view
+    html = (
+        environment(lang)
+        .get_template("_churn_link.html.j2")
+        .render(
+            churn_link=analysis.churn_link, fmt=Formatter(lang), churn_link_view=view
+        )
     )
     heading = translations(lang).gettext("Time to value and churn")
     assert f"<h2>{heading}</h2>" in html
@@ -90,8 +101,10 @@ def test_partial_renders(analysis, lang):
 
 
 def test_partial_renders_from_result_alone(analysis):
-    html = environment("en").get_template("_churn_link.html.j2").render(
-        churn_link=analysis.churn_link, fmt=Formatter("en")
+    html = (
+        environment("en")
+        .get_template("_churn_link.html.j2")
+        .render(churn_link=analysis.churn_link, fmt=Formatter("en"))
     )
     assert 'data-table="cox"' in html
     assert "Main findings" not in html
@@ -115,8 +128,11 @@ def test_french_finding_sentence():
     )
     result = type("Result", (), {"findings": (finding,)})()
     fmt = Formatter("fr")
-    text = findings_text(result, translations("fr").gettext, fmt, {"a": "Premier rapport"})
-    assert text == [
+    text = findings_text(
+        result, translations("fr").gettext, fmt, {"a": "Premier rapport"}
+    )
+    expected = (
         f"{fmt.percent(0.25)} des comptes (1 sur 4) sont partis avant d'atteindre "
         "« Premier rapport »."
-    ]
+    )
+    assert text == [expected]

@@ -95,7 +95,9 @@ def test_landmark_hazard_ratio_matches_lifelines():
             "churn_days": np.minimum(churn_days, 200.0),
             "churn_status": (churn_days < 200.0).astype(int),
             "m_a_days": np.minimum(reached_days, np.minimum(churn_days, 200.0)),
-            "m_a_status": np.where(reached_days < np.minimum(churn_days, 200.0), 1.0, 0.0),
+            "m_a_status": np.where(
+                reached_days < np.minimum(churn_days, 200.0), 1.0, 0.0
+            ),
         }
     )
     result = landmark_comparison(frame, "a", 14.0, 90.0)
@@ -114,8 +116,12 @@ def test_landmark_hazard_ratio_matches_lifelines():
     expected = CoxPHFitter().fit(data, "time", "event").summary.loc["reached"]
     assert result.n_accounts == int(active.sum())
     assert result.hazard_ratio.value == pytest.approx(expected["exp(coef)"], rel=1e-6)
-    assert result.hazard_ratio.lower == pytest.approx(expected["exp(coef) lower 95%"], rel=1e-6)
-    assert result.hazard_ratio.upper == pytest.approx(expected["exp(coef) upper 95%"], rel=1e-6)
+    assert result.hazard_ratio.lower == pytest.approx(
+        expected["exp(coef) lower 95%"], rel=1e-6
+    )
+    assert result.hazard_ratio.upper == pytest.approx(
+        expected["exp(coef) upper 95%"], rel=1e-6
+    )
 
 
 def test_start_stop_rows_by_hand():
@@ -163,7 +169,9 @@ def test_time_varying_cox_matches_lifelines():
     fitter = CoxTimeVaryingFitter().fit(long, id_col="id", event_col="event")
     expected = fitter.summary.loc["reached"]
     assert result.reached.value == pytest.approx(expected["exp(coef)"], rel=1e-6)
-    assert result.reached.lower == pytest.approx(expected["exp(coef) lower 95%"], rel=1e-6)
+    assert result.reached.lower == pytest.approx(
+        expected["exp(coef) lower 95%"], rel=1e-6
+    )
     assert result.n_churned == int((churn < 150.0).sum())
 
 
@@ -191,11 +199,16 @@ def test_lifetime_value_buckets_by_hand():
         {
             "ttv_buckets": [1, 7],
             "ltv_horizon": 30,
-            "value_by_segment": {"column": "plan", "values": {"p": 30.4375, "q": 60.875}},
+            "value_by_segment": {
+                "column": "plan",
+                "values": {"p": 30.4375, "q": 60.875},
+            },
         },
         ("plan",),
     )
+
     result = lifetime_value(frame, "m", settings)
+
     first, second, not_reached = result.buckets
     # Bucket 1: account a, churns 10 days after day 7 -> 10 days active,
     # value 30.4375 per month = 1 per day -> 10.

@@ -1,10 +1,10 @@
 """How time to value goes with churn and lifetime value.
 
 :func:`analyze_churn_link` runs every part on the per-account table and the
-usable events: landmark comparisons and a time-varying Cox model (retention
-by milestone reached, without immortal-time bias), segment comparisons,
-lifetime value by TTV bucket, aha-moment discovery with held-out scores,
-and the ranked findings. Results are frozen dataclasses holding numbers and
+usable events. Landmark comparisons and a time-varying Cox model compare
+retention by milestone reached without immortal-time bias. Segment
+comparisons, lifetime value by TTV bucket, aha-moment discovery with
+held-out scores and the ranked findings follow. Results are frozen dataclasses holding numbers and
 codes only.
 """
 

@@ -98,7 +98,11 @@ def candidate_events(
     if excluded:
         early = early.filter(~early.event.isin(list(excluded)))
     reach = early.group_by("event").aggregate(n_accounts=early.account_id.nunique())
-    ranked = execute(reach.order_by([ibis.desc("n_accounts"), "event"]).limit(settings.aha_max_events))
+    ranked = execute(
+        reach.order_by([ibis.desc("n_accounts"), "event"]).limit(
+            settings.aha_max_events
+        )
+    )
     return [str(name) for name in ranked["event"]]
 
 
@@ -149,7 +153,10 @@ def discovery_population(
             "retained": (~churned_by_horizon[keep]).to_numpy(),
         }
     )
-    excluded = {EXCLUDED_CHURNED: int(in_window.sum()), EXCLUDED_SHORT: int(short.sum())}
+    excluded = {
+        EXCLUDED_CHURNED: int(in_window.sum()),
+        EXCLUDED_SHORT: int(short.sum()),
+    }
     return population, {reason: count for reason, count in excluded.items() if count}
 
 
@@ -196,7 +203,12 @@ def milestone_toml(
         identifier = f"aha_{min_count}_distinct_{_slug(name)}"
         label = f"{min_count} distinct {name} values within {window}"
         condition = [f'distinct = "{name}"', f"count = {min_count}"]
-    lines = ["[[milestones]]", f'id = "{identifier}"', f'name = "{label}"', 'tier = "basic"']
+    lines = [
+        "[[milestones]]",
+        f'id = "{identifier}"',
+        f'name = "{label}"',
+        'tier = "basic"',
+    ]
     return "\n".join([*lines, *condition, f'within = "{window}"'])
 
 
@@ -218,7 +230,9 @@ def _features(
         for index, name in enumerate(event_names)
     ]
     if "distinct_events" in counts:
-        features.append((KIND_DISTINCT_EVENTS, None, "distinct_events", distinct_thresholds))
+        features.append(
+            (KIND_DISTINCT_EVENTS, None, "distinct_events", distinct_thresholds)
+        )
     features += [
         (KIND_DISTINCT_PROPERTY, name, f"p{index}", distinct_thresholds)
         for index, name in enumerate(property_names)
@@ -316,8 +330,12 @@ def discover_aha(
                 min_count=threshold,
                 window_days=window,
                 fit=fit_scores,
-                held_out=score_behaviour(values[held_out] >= threshold, retained[held_out]),
-                milestone_toml=milestone_toml(kind, name, threshold, window, event_names),
+                held_out=score_behaviour(
+                    values[held_out] >= threshold, retained[held_out]
+                ),
+                milestone_toml=milestone_toml(
+                    kind, name, threshold, window, event_names
+                ),
             )
         )
     candidates.sort(key=lambda item: (-item.fit.phi, item.kind, str(item.name)))

@@ -41,7 +41,7 @@ def analyze_churn_link(
     Parameters
     ----------
     config
-        :class:`jalon.config.Config`; its ``analysis`` table holds the settings
+        :class:`jalon.config.Config`; its ``analysis`` table contains the settings
         (see :func:`jalon.churn_link.settings.parse_settings`).
     account_table
         Per-account Ibis table (``milestones.account_table``).
@@ -75,8 +75,13 @@ def analyze_churn_link(
 
     landmarks = tuple(
         landmark_comparison(
-            frame, milestone, day, settings.retention_horizon, segments,
-            settings.cox_max_accounts, settings.seed,
+            frame,
+            milestone,
+            day,
+            settings.retention_horizon,
+            segments,
+            settings.cox_max_accounts,
+            settings.seed,
         )
         for milestone in milestone_ids
         for day in settings.landmarks
@@ -88,16 +93,26 @@ def analyze_churn_link(
         for milestone in milestone_ids
     )
     comparisons = compare_segments(
-        account_table, frame, milestone_ids, segments, execute,
-        settings.segment_quantiles, settings.retention_quantiles,
-        settings.n_boot, settings.seed,
+        account_table,
+        frame,
+        milestone_ids,
+        segments,
+        execute,
+        settings.segment_quantiles,
+        settings.retention_quantiles,
+        settings.n_boot,
+        settings.seed,
     )
-    ltv_milestone = settings.ltv_milestone or (milestone_ids[0] if milestone_ids else None)
+    ltv_milestone = settings.ltv_milestone or (
+        milestone_ids[0] if milestone_ids else None
+    )
     ltv = lifetime_value(frame, ltv_milestone, settings) if ltv_milestone else None
     aha = discover_aha(
         frame, events_used, settings, properties, execute, _churn_events(config)
     )
-    findings = _findings(settings, frame, milestone_ids, landmarks, cox, comparisons, ltv, aha)
+    findings = _findings(
+        settings, frame, milestone_ids, landmarks, cox, comparisons, ltv, aha
+    )
 
     result = ChurnLinkResult(
         settings=settings,
@@ -114,7 +129,16 @@ def analyze_churn_link(
     return result
 
 
-def _findings(settings: ChurnLinkSettings, frame, milestone_ids, landmarks, cox, comparisons, ltv, aha):
+def _findings(
+    settings: ChurnLinkSettings,
+    frame,
+    milestone_ids,
+    landmarks,
+    cox,
+    comparisons,
+    ltv,
+    aha,
+):
     found = [
         *finding_rules.landmark_findings(landmarks),
         *finding_rules.cox_findings(cox),

@@ -96,7 +96,9 @@ def start_stop_rows(frame: pd.DataFrame, milestone: str) -> pd.DataFrame:
     )
     rows = pd.concat([before, after], ignore_index=True)
     rows = rows[rows["stop"] > rows["start"]]
-    return rows.sort_values(["row_id", "start"], kind="mergesort").reset_index(drop=True)
+    return rows.sort_values(["row_id", "start"], kind="mergesort").reset_index(
+        drop=True
+    )
 
 
 def segment_indicators(
@@ -145,7 +147,9 @@ def _fit_with_fallback(rows: pd.DataFrame) -> tuple[CoxTimeVaryingFitter, float]
     try:
         return _fit(rows, 0.0), 0.0
     except (ConvergenceError, np.linalg.LinAlgError) as error:
-        logger.warning("Cox model did not converge (%s); refitting with a penalty", error)
+        logger.warning(
+            "Cox model did not converge (%s); refitting with a penalty", error
+        )
         return _fit(rows, FALLBACK_PENALIZER), FALLBACK_PENALIZER
 
 
@@ -175,8 +179,8 @@ def piecewise_ph_check(rows: pd.DataFrame, cut: float, penalizer: float) -> PHCh
     """Test whether the hazard ratio of ``reached`` differs before and after ``cut``."""
     try:
         fitter = _fit(split_at(rows, cut), penalizer)
-    except (ConvergenceError, np.linalg.LinAlgError, ValueError) as error:
-        logger.exception("proportional-hazards check failed: %s", error)
+    except (ConvergenceError, np.linalg.LinAlgError, ValueError):
+        logger.exception("proportional-hazards check failed at cut day %s", cut)
         return PHCheck(PH_METHOD, cut, None, None, None)
     params = fitter.params_
     # lifelines labels only the rows of this matrix, so label the columns too.
@@ -258,12 +262,18 @@ def time_varying_cox(
 
     try:
         fitter, penalizer = _fit_with_fallback(rows)
-    except (ConvergenceError, np.linalg.LinAlgError, ValueError) as error:
-        logger.exception("time-varying Cox model failed for %s: %s", milestone, error)
+    except (ConvergenceError, np.linalg.LinAlgError, ValueError):
+        logger.exception("time-varying Cox model failed for %s", milestone)
         return CoxResult(
-            milestone, rows["row_id"].nunique(), n_churned, len(rows),
-            _nonzero(excluded), Estimate(None, None, None), (),
-            PHCheck(PH_METHOD, None, None, None, None), 0.0,
+            milestone,
+            rows["row_id"].nunique(),
+            n_churned,
+            len(rows),
+            _nonzero(excluded),
+            Estimate(None, None, None),
+            (),
+            PHCheck(PH_METHOD, None, None, None, None),
+            0.0,
             (*caveats, CAVEAT_FAILED, CAVEAT_ASSOCIATION),
         )
     if penalizer:
@@ -317,14 +327,18 @@ def landmark_adjusted_hazard_ratio(
     frame = sample_accounts(frame, max_accounts, seed)
     shifted = frame.assign(
         churn_days=frame["churn_days"] - landmark,
-        **{f"m_{milestone}_days": (frame[f"m_{milestone}_days"] - landmark).clip(lower=0.0)},
+        **{
+            f"m_{milestone}_days": (frame[f"m_{milestone}_days"] - landmark).clip(
+                lower=0.0
+            )
+        },
     ).reset_index(drop=True)
     indicators, _, _ = segment_indicators(shifted, segments)
     rows = start_stop_rows(shifted, milestone).join(indicators, on="row_id")
     try:
         fitter, _ = _fit_with_fallback(rows)
-    except (ConvergenceError, np.linalg.LinAlgError, ValueError) as error:
-        logger.exception("adjusted landmark model failed for %s: %s", milestone, error)
+    except (ConvergenceError, np.linalg.LinAlgError, ValueError):
+        logger.exception("adjusted landmark model failed for %s", milestone)
         return Estimate(None, None, None)
     return _estimate(fitter, REACHED)
 

@@ -47,7 +47,9 @@ def _interval(estimate: Estimate) -> dict[str, float | None]:
 def landmark_findings(results: Sequence[LandmarkResult]) -> list[Finding]:
     """Return, per milestone, the earliest landmark with a clear difference."""
     findings, seen = [], set()
-    for result in sorted(results, key=lambda item: (item.milestone, item.landmark_days)):
+    for result in sorted(
+        results, key=lambda item: (item.milestone, item.landmark_days)
+    ):
         if result.milestone in seen or not result.hazard_ratio.excludes_one:
             continue
         if result.reached.share is None or result.not_reached.share is None:
@@ -84,7 +86,9 @@ def cox_findings(results: Sequence[CoxResult]) -> list[Finding]:
     ]
 
 
-def _pair_p_value(comparison: SegmentComparison, group: str, reference: str) -> float | None:
+def _pair_p_value(
+    comparison: SegmentComparison, group: str, reference: str
+) -> float | None:
     for pair in comparison.pairwise:
         if {pair.group_a, pair.group_b} == {group, reference}:
             return pair.p_adjusted
@@ -95,8 +99,8 @@ def segment_findings(comparisons: Sequence[SegmentComparison]) -> list[Finding]:
     """Return segment ratios whose bootstrap interval excludes 1.
 
     The Holm-adjusted log-rank p-value of the pair goes into the params, so
-    the sentence can show it; it does not filter, because the log-rank test
-    loses power when curves cross while the ratio of times does not.
+    the sentence can show it. It does not filter, because the log-rank test
+    loses power when curves cross and the ratio of times does not.
     """
     findings = []
     for comparison in comparisons:
@@ -145,7 +149,9 @@ def aha_findings(result: AhaResult | None) -> list[Finding]:
     return [Finding(AHA, params, abs(math.log(ratio)))]
 
 
-def churned_first_findings(frame: pd.DataFrame, milestone_ids: Sequence[str]) -> list[Finding]:
+def churned_first_findings(
+    frame: pd.DataFrame, milestone_ids: Sequence[str]
+) -> list[Finding]:
     """Return the share of accounts that churned before each milestone.
 
     Its effect is ``-log(1 - share)``, the log ratio of all accounts over
@@ -160,7 +166,12 @@ def churned_first_findings(frame: pd.DataFrame, milestone_ids: Sequence[str]) ->
         share = churned / len(status)
         if churned == 0 or share >= 1:
             continue
-        params = {"milestone": milestone, "share": share, "n_churned": churned, "n_accounts": len(status)}
+        params = {
+            "milestone": milestone,
+            "share": share,
+            "n_churned": churned,
+            "n_accounts": len(status),
+        }
         findings.append(Finding(CHURNED_BEFORE_VALUE, params, -math.log(1 - share)))
     return findings
 
@@ -185,7 +196,9 @@ def rank_findings(findings: Sequence[Finding], limit: int) -> tuple[Finding, ...
     At most two findings of one code are kept, so one method with many
     milestones or segments does not crowd out the others.
     """
-    ordered = sorted(findings, key=lambda item: (-item.effect, item.code, str(item.params)))
+    ordered = sorted(
+        findings, key=lambda item: (-item.effect, item.code, str(item.params))
+    )
     kept: list[Finding] = []
     for finding in ordered:
         if sum(item.code == finding.code for item in kept) < MAX_PER_CODE:

@@ -51,7 +51,9 @@ def account_frame(
     }
     for milestone in milestone_ids:
         columns[f"m_{milestone}_days"] = accounts[f"m_{milestone}_days"].cast("float64")
-        columns[f"m_{milestone}_status"] = accounts[f"m_{milestone}_status"].cast("float64")
+        columns[f"m_{milestone}_status"] = accounts[f"m_{milestone}_status"].cast(
+            "float64"
+        )
     for segment in segments:
         columns[segment] = accounts[segment].cast("string").fill_null("(unknown)")
     if value_column is not None:
@@ -61,5 +63,3 @@ def account_frame(
     frame["churn_status"] = frame["churn_status"].astype(np.int64)
     logger.info("churn link: %d accounts in pandas", len(frame))
     return frame
-
-

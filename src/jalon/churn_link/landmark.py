@@ -60,7 +60,9 @@ def active_at_landmark(
     with a start for the milestone.
     """
     status = frame[f"m_{milestone}_status"]
-    churned_by_landmark = (frame["churn_status"] == 1) & (frame["churn_days"] <= landmark)
+    churned_by_landmark = (frame["churn_status"] == 1) & (
+        frame["churn_days"] <= landmark
+    )
     short = ~churned_by_landmark & (frame["observed_days"] < landmark)
     no_start = ~churned_by_landmark & ~short & status.isna()
     excluded = {
@@ -95,7 +97,9 @@ def landmark_population(
     days = frame[f"m_{milestone}_days"]
     subset = pd.DataFrame(
         {
-            "reached": ((status == STATUS_REACHED) & (days <= landmark))[active].astype(int),
+            "reached": ((status == STATUS_REACHED) & (days <= landmark))[active].astype(
+                int
+            ),
             "time": frame.loc[active, "churn_days"] - landmark,
             "event": frame.loc[active, "churn_status"].astype(int),
         }
@@ -150,7 +154,11 @@ def _group_retention(
     share = lower = upper = None
     if horizon > landmark:
         churned = km.share_reached(horizon - landmark)
-        share, lower, upper = 1.0 - churned.share, 1.0 - churned.upper, 1.0 - churned.lower
+        share, lower, upper = (
+            1.0 - churned.share,
+            1.0 - churned.upper,
+            1.0 - churned.lower,
+        )
     retention = GroupRetention(
         group, len(rows), int(rows["event"].sum()), share, lower, upper
     )
@@ -185,8 +193,8 @@ def _landmark_hazard_ratio(
     data = subset[["time", "event", "reached"]]
     try:
         fitter = fit_cox(data, "time", "event")
-    except (ConvergenceError, ValueError, np.linalg.LinAlgError) as error:
-        logger.exception("landmark Cox model failed: %s", error)
+    except (ConvergenceError, ValueError, np.linalg.LinAlgError):
+        logger.exception("landmark Cox model failed")
         return Estimate(None, None, None), None, caveats
     estimate = hazard_ratio(fitter, "reached")
     with warnings.catch_warnings():
@@ -237,7 +245,9 @@ def landmark_comparison(
         ``association_not_cause``.
     """
     subset, excluded = landmark_population(frame, milestone, landmark)
-    reached, reached_curve = _group_retention(subset, 1, GROUP_REACHED, landmark, horizon)
+    reached, reached_curve = _group_retention(
+        subset, 1, GROUP_REACHED, landmark, horizon
+    )
     not_reached, other_curve = _group_retention(
         subset, 0, GROUP_NOT_REACHED, landmark, horizon
     )

@@ -47,7 +47,9 @@ def restricted_mean(time: pd.Series, event: pd.Series, horizon: float) -> float:
     return float(np.sum(survival * (ends - starts)))
 
 
-def account_values(frame: pd.DataFrame, settings: ChurnLinkSettings) -> tuple[pd.Series, str] | None:
+def account_values(
+    frame: pd.DataFrame, settings: ChurnLinkSettings
+) -> tuple[pd.Series, str] | None:
     """Return the monthly value of each account and its source, or None when unset."""
     if settings.value_column is not None and "value" in frame:
         return frame["value"].astype(float), SOURCE_COLUMN
@@ -57,7 +59,9 @@ def account_values(frame: pd.DataFrame, settings: ChurnLinkSettings) -> tuple[pd
     return None
 
 
-def _bucket_bounds(bounds: tuple[float, ...]) -> list[tuple[float | None, float | None]]:
+def _bucket_bounds(
+    bounds: tuple[float, ...],
+) -> list[tuple[float | None, float | None]]:
     lowers = [None, *bounds[:-1]]
     return [*zip(lowers, bounds), (bounds[-1], None)]
 
@@ -108,8 +112,14 @@ def lifetime_value(
         )
         mean_value = float(monthly[keep][mask].mean())
         buckets.append(
-            LtvBucket(lower, upper, int(mask.sum()), mean_value, lifetime,
-                      mean_value * lifetime / DAYS_PER_MONTH)
+            LtvBucket(
+                lower,
+                upper,
+                int(mask.sum()),
+                mean_value,
+                lifetime,
+                mean_value * lifetime / DAYS_PER_MONTH,
+            )
         )
         mean_ttv.append(float(ttv[mask].mean()) if upper is not None else None)
 

@@ -151,7 +151,7 @@ class CoxResult:
 class GroupRatio:
     """Ratio of the time to reach share ``q`` in ``group`` over ``reference``.
 
-    ``ratio`` is None when a percentile is not reached; ``reason`` then holds
+    ``ratio`` is None when a percentile is not reached; ``reason`` is then
     the code of :class:`jalon.survival.RatioResult`.
     """
 
@@ -193,7 +193,7 @@ class SegmentComparison:
 
 @dataclass(frozen=True)
 class AhaScores:
-    """How a behaviour separates retained accounts from the others.
+    """Scores of a yes/no behaviour against retention at the horizon.
 
     ``reach`` = P(behaviour), ``precision`` = ``retention_with`` =
     P(retained | behaviour), ``retention_without`` = P(retained | no
@@ -268,7 +268,7 @@ class LtvBucket:
     """Expected lifetime value of the accounts of one TTV bucket.
 
     ``lower_days`` < TTV <= ``upper_days``; the last bucket (``upper_days``
-    None) holds accounts that had not reached the milestone by the landmark.
+    None) contains accounts that had not reached the milestone by the landmark.
     ``mean_lifetime_days`` is the restricted mean of days active between the
     landmark and the landmark plus the horizon, from Kaplan-Meier.
     """
@@ -316,7 +316,7 @@ class Finding:
     """One finding: a code, the figures its sentence needs, and its effect size.
 
     ``effect`` is the absolute log of the ratio behind the finding, used to
-    rank findings. ``params`` holds plain numbers and names only.
+    rank findings. ``params`` contains plain numbers and names only.
     """
 
     code: str

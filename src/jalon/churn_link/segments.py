@@ -1,9 +1,9 @@
 """Time to value and retention compared between the values of a segment.
 
-Life tables are built in the engine (:func:`jalon.survival.life_table`);
-the tests and ratios come from :mod:`jalon.survival`: log-rank over all
-groups, pairwise log-rank with Holm's correction, and bootstrap intervals
-for the ratio of the times at which a share is reached.
+Life tables are built in the engine (:func:`jalon.survival.life_table`).
+The tests and ratios come from :mod:`jalon.survival`. They are the log-rank
+test over all groups, pairwise log-rank tests with Holm's correction, and
+bootstrap intervals for the ratio of the times at which a share is reached.
 """
 
 from __future__ import annotations
@@ -31,13 +31,15 @@ CAVEAT_MULTIPLE = "holm_corrected"
 
 
 def _group_sizes(table: pd.DataFrame) -> dict[str, int]:
-    counts = table.groupby("group", sort=True)[["n_event", "n_competing", "n_censored"]].sum()
+    counts = table.groupby("group", sort=True)[
+        ["n_event", "n_competing", "n_censored"]
+    ].sum()
     return {str(group): int(row.sum()) for group, row in counts.iterrows()}
 
 
 def _reference(sizes: dict[str, int]) -> str:
     """Return the largest group, ties broken by name."""
-    return sorted(sizes, key=lambda group: (-sizes[group], group))[0]
+    return min(sizes, key=lambda group: (-sizes[group], group))
 
 
 def _ratio(
@@ -94,7 +96,14 @@ def compare_table(
     reference = _reference(sizes)
     if len(sizes) < 2:
         return SegmentComparison(
-            outcome, segment, sum(sizes.values()), sizes, reference, None, (), (),
+            outcome,
+            segment,
+            sum(sizes.values()),
+            sizes,
+            reference,
+            None,
+            (),
+            (),
             caveats=(CAVEAT_ONE_GROUP,),
         )
     try:
@@ -152,13 +161,18 @@ def compare_segments(
     for segment in segments:
         for milestone in milestone_ids:
             table = life_table(
-                accounts, f"m_{milestone}_days", f"m_{milestone}_status", segment,
+                accounts,
+                f"m_{milestone}_days",
+                f"m_{milestone}_status",
+                segment,
                 execute=execute,
             )
             results.append(
                 compare_table(table, milestone, segment, ttv_quantiles, n_boot, seed)
             )
-        churn = life_table(accounts, "churn_days", "churn_status", segment, execute=execute)
+        churn = life_table(
+            accounts, "churn_days", "churn_status", segment, execute=execute
+        )
         comparison = compare_table(
             churn, OUTCOME_CHURN, segment, retention_quantiles, n_boot, seed
         )

@@ -150,7 +150,9 @@ def _days(value: Any, key: str, minimum: float = 0.0) -> float:
     if not valid or not math.isfinite(value) or value <= minimum:
         raise config_error(
             "config.bad_days",
-            N_("Invalid value at {path}: {value}. Expected a number of days above {minimum}."),
+            N_(
+                "Invalid value at {path}: {value}. Expected a number of days above {minimum}."
+            ),
             _path(key),
             value,
             minimum=minimum,
@@ -162,7 +164,9 @@ def _days_list(value: Any, key: str) -> tuple[float, ...]:
     if not isinstance(value, list) or not value:
         raise config_error(
             "config.bad_days_list",
-            N_("Invalid value at {path}: {value}. Expected a list of numbers of days, such as [7, 14, 30]."),
+            N_(
+                "Invalid value at {path}: {value}. Expected a list of numbers of days, such as [7, 14, 30]."
+            ),
             _path(key),
             value,
         )
@@ -170,13 +174,20 @@ def _days_list(value: Any, key: str) -> tuple[float, ...]:
 
 
 def _count_list(value: Any, key: str) -> tuple[int, ...]:
-    valid = isinstance(value, list) and value and all(
-        isinstance(item, int) and not isinstance(item, bool) and item >= 1 for item in value
+    valid = (
+        isinstance(value, list)
+        and value
+        and all(
+            isinstance(item, int) and not isinstance(item, bool) and item >= 1
+            for item in value
+        )
     )
     if not valid:
         raise config_error(
             "config.bad_count_list",
-            N_("Invalid value at {path}: {value}. Expected a list of whole numbers of 1 or more, such as [1, 2, 3]."),
+            N_(
+                "Invalid value at {path}: {value}. Expected a list of whole numbers of 1 or more, such as [1, 2, 3]."
+            ),
             _path(key),
             value,
         )
@@ -184,14 +195,22 @@ def _count_list(value: Any, key: str) -> tuple[int, ...]:
 
 
 def _share_list(value: Any, key: str) -> tuple[float, ...]:
-    valid = isinstance(value, list) and value and all(
-        isinstance(item, (int, float)) and not isinstance(item, bool) and 0 < item < 1
-        for item in value
+    valid = (
+        isinstance(value, list)
+        and value
+        and all(
+            isinstance(item, (int, float))
+            and not isinstance(item, bool)
+            and 0 < item < 1
+            for item in value
+        )
     )
     if not valid:
         raise config_error(
             "config.bad_share_list",
-            N_("Invalid value at {path}: {value}. Expected a list of shares between 0 and 1, such as [0.5, 0.25]."),
+            N_(
+                "Invalid value at {path}: {value}. Expected a list of shares between 0 and 1, such as [0.5, 0.25]."
+            ),
             _path(key),
             value,
         )
@@ -201,10 +220,14 @@ def _share_list(value: Any, key: str) -> tuple[float, ...]:
 def _names(value: Any, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item for item in value
+    ):
         raise config_error(
             "config.bad_name_list",
-            N_("Invalid value at {path}: {value}. Expected a list of names, such as [\"report_shared\"]."),
+            N_(
+                'Invalid value at {path}: {value}. Expected a list of names, such as ["report_shared"].'
+            ),
             _path(key),
             value,
         )
@@ -216,7 +239,9 @@ def _held_out_share(value: Any) -> float:
     if not valid or not 0.05 <= value <= 0.9:
         raise config_error(
             "config.bad_held_out_share",
-            N_("Invalid value at {path}: {value}. Expected a share between 0.05 and 0.9, such as 0.3."),
+            N_(
+                "Invalid value at {path}: {value}. Expected a share between 0.05 and 0.9, such as 0.3."
+            ),
             _path("held_out_share"),
             value,
         )
@@ -227,7 +252,9 @@ def _whole(value: Any, key: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise config_error(
             "config.bad_whole_number",
-            N_("Invalid value at {path}: {value}. Expected a whole number of {minimum} or more."),
+            N_(
+                "Invalid value at {path}: {value}. Expected a whole number of {minimum} or more."
+            ),
             _path(key),
             value,
             minimum=minimum,
@@ -235,7 +262,9 @@ def _whole(value: Any, key: str, minimum: int) -> int:
     return value
 
 
-def _value_by_segment(value: Any, segments: tuple[str, ...]) -> tuple[str, dict[str, float]]:
+def _value_by_segment(
+    value: Any, segments: tuple[str, ...]
+) -> tuple[str, dict[str, float]]:
     """Parse ``{ column = "plan", values = { starter = 15, team = 29 } }``."""
     key = "value_by_segment"
     valid = (
@@ -245,7 +274,9 @@ def _value_by_segment(value: Any, segments: tuple[str, ...]) -> tuple[str, dict[
         and isinstance(value["values"], dict)
         and value["values"]
         and all(
-            isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount >= 0
+            isinstance(amount, (int, float))
+            and not isinstance(amount, bool)
+            and amount >= 0
             for amount in value["values"].values()
         )
     )
@@ -296,7 +327,13 @@ def parse_settings(
     for key in ("landmarks", "ttv_buckets"):
         if key in analysis:
             values[key] = _days_list(analysis[key], key)
-    for key in ("retention_horizon", "aha_window", "aha_horizon", "sooner_days", "ltv_horizon"):
+    for key in (
+        "retention_horizon",
+        "aha_window",
+        "aha_horizon",
+        "sooner_days",
+        "ltv_horizon",
+    ):
         if key in analysis:
             values[key] = _days(analysis[key], key)
     for key in ("aha_min_counts", "aha_distinct_counts"):
@@ -308,8 +345,13 @@ def parse_settings(
     for key in ("aha_events", "aha_exclude_events", "aha_distinct_properties"):
         if key in analysis:
             values[key] = _names(analysis[key], key)
-    for key, minimum in (("aha_max_events", 1), ("seed", 0), ("n_boot", 50), ("max_findings", 1),
-                            ("cox_max_accounts", 500)):
+    for key, minimum in (
+        ("aha_max_events", 1),
+        ("seed", 0),
+        ("n_boot", 50),
+        ("max_findings", 1),
+        ("cox_max_accounts", 500),
+    ):
         if key in analysis:
             values[key] = _whole(analysis[key], key, minimum)
     if "held_out_share" in analysis:
@@ -317,9 +359,13 @@ def parse_settings(
     if "value_column" in analysis:
         values["value_column"] = _names(analysis["value_column"], "value_column")[0]
     if "value_by_segment" in analysis:
-        values["value_by_segment"] = _value_by_segment(analysis["value_by_segment"], segments)
+        values["value_by_segment"] = _value_by_segment(
+            analysis["value_by_segment"], segments
+        )
     if "ltv_milestone" in analysis:
-        values["ltv_milestone"] = _milestone_id(analysis["ltv_milestone"], milestone_ids)
+        values["ltv_milestone"] = _milestone_id(
+            analysis["ltv_milestone"], milestone_ids
+        )
     if "aha_horizon" not in values and "retention_horizon" in values:
         values["aha_horizon"] = values["retention_horizon"]
     settings = ChurnLinkSettings(**values)
@@ -331,7 +377,9 @@ def _milestone_id(value: Any, milestone_ids: tuple[str, ...]) -> str:
     if value not in milestone_ids:
         raise config_error(
             "config.unknown_milestone",
-            N_("Invalid value at {path}: {value}. Expected one of the milestone ids: {allowed}."),
+            N_(
+                "Invalid value at {path}: {value}. Expected one of the milestone ids: {allowed}."
+            ),
             _path("ltv_milestone"),
             value,
             allowed=", ".join(milestone_ids),

@@ -30,38 +30,60 @@ CAVEAT_MESSAGES = {
         "An association in observational data, not proof of cause: accounts "
         "that reach value may differ in ways the data do not show."
     ),
-    "landmark_few_churned": N_("Fewer than 10 churned accounts in a group: the interval is wide."),
-    "landmark_empty_group": N_("One of the two groups is empty at this landmark, so no ratio is given."),
+    "landmark_few_churned": N_(
+        "Fewer than 10 churned accounts in a group: the interval is wide."
+    ),
+    "landmark_empty_group": N_(
+        "One of the two groups is empty at this landmark, so no ratio is given."
+    ),
     "landmark_not_proportional": N_(
         "The proportional-hazards test rejects a constant ratio (p < 0.05): "
         "the ratio is an average over time."
     ),
-    "landmark_horizon_not_after": N_("The retention horizon is not after the landmark."),
+    "landmark_horizon_not_after": N_(
+        "The retention horizon is not after the landmark."
+    ),
     "cox_not_proportional": N_(
         "The hazard ratio differs before and after the cut day (p < 0.05): "
         "the single ratio is an average over time."
     ),
-    "cox_penalized": N_("The model needed a small penalty to converge; ratios are pulled slightly towards 1."),
-    "cox_rare_levels_pooled": N_("Segment values with fewer than 30 accounts are pooled with the most common value."),
+    "cox_penalized": N_(
+        "The model needed a small penalty to converge; ratios are pulled slightly towards 1."
+    ),
+    "cox_rare_levels_pooled": N_(
+        "Segment values with fewer than 30 accounts are pooled with the most common value."
+    ),
     "cox_failed": N_("The Cox model could not be fitted on these data."),
     "cox_sampled": N_(
         "The time-varying Cox model was fitted on a random sample of accounts "
         "(analysis.cox_max_accounts), so its interval is wider than the data allow."
     ),
-    "segment_one_group": N_("This segment has one value only, so there is nothing to compare."),
+    "segment_one_group": N_(
+        "This segment has one value only, so there is nothing to compare."
+    ),
     "segment_ratio_not_reached": N_(
         "Some groups never reach the compared share within the window, so their ratio is not given."
     ),
-    "holm_corrected": N_("Pairwise p-values are adjusted for multiple comparisons (Holm)."),
+    "holm_corrected": N_(
+        "Pairwise p-values are adjusted for multiple comparisons (Holm)."
+    ),
     "ltv_estimate": N_(
         "An estimate: value per month times the mean months active over the horizon, "
         "assuming value does not change while an account is active."
     ),
-    "ltv_too_few_buckets": N_("Fewer than two TTV buckets have accounts, so no value of reaching sooner is given."),
-    "aha_few_held_out": N_("Fewer than 30 held-out accounts show the best behaviour: its scores are unstable."),
-    "aha_no_candidate": N_("No candidate behaviour separates retained accounts from the others."),
+    "ltv_too_few_buckets": N_(
+        "Fewer than two TTV buckets have accounts, so no value of reaching sooner is given."
+    ),
+    "aha_few_held_out": N_(
+        "Fewer than 30 held-out accounts show the best behaviour: its scores are unstable."
+    ),
+    "aha_no_candidate": N_(
+        "No candidate behaviour separates retained accounts from the others."
+    ),
     "churn_link_no_milestone": N_("No milestone is declared."),
-    "churn_link_no_churn": N_("No account churned in the window, so retention cannot be compared."),
+    "churn_link_no_churn": N_(
+        "No account churned in the window, so retention cannot be compared."
+    ),
 }
 
 
@@ -146,11 +168,14 @@ def _segment(params, _, fmt, name) -> str:
         **ratio_text(params, fmt),
     }
     if params["outcome"] == "churn":
-        return _(
-            "Accounts with %(segment)s = %(group)s take %(ratio)s times "
-            "[%(lower)s–%(upper)s] as long as %(reference)s accounts until "
-            "%(share)s of them have churned (Holm-adjusted log-rank %(p)s)."
-        ) % values
+        return (
+            _(
+                "Accounts with %(segment)s = %(group)s take %(ratio)s times "
+                "[%(lower)s–%(upper)s] as long as %(reference)s accounts until "
+                "%(share)s of them have churned (Holm-adjusted log-rank %(p)s)."
+            )
+            % values
+        )
     return _(
         "Accounts with %(segment)s = %(group)s take %(ratio)s times "
         "[%(lower)s–%(upper)s] as long as %(reference)s accounts to reach "
@@ -168,7 +193,9 @@ def _aha(params, _, fmt, name) -> str:
         "treating it as a cause."
     ) % {
         "window": fmt.number(params["window"]),
-        "behaviour": behaviour_text(params["kind"], params["name"], params["min_count"], _),
+        "behaviour": behaviour_text(
+            params["kind"], params["name"], params["min_count"], _
+        ),
         "horizon": fmt.number(params["horizon"]),
         "with": fmt.percent(params["retention_with"]),
         "without": fmt.percent(params["retention_without"]),
@@ -277,7 +304,9 @@ def _competing_rows(analysis: Any, fmt: Formatter) -> tuple[CompetingRow, ...]:
     rows = []
     for milestone in analysis.milestones:
         summary = milestone.overall
-        churned = summary.n_churned_first / summary.n_accounts if summary.n_accounts else None
+        churned = (
+            summary.n_churned_first / summary.n_accounts if summary.n_accounts else None
+        )
         for aj, km in zip(summary.horizons, summary.km_horizons, strict=True):
             rows.append(
                 CompetingRow(
@@ -295,14 +324,22 @@ def _competing_rows(analysis: Any, fmt: Formatter) -> tuple[CompetingRow, ...]:
 def _landmark_charts(result: Any, text: Text, names: Mapping[str, str]) -> tuple:
     """Draw, per milestone, the retention curves at its first usable landmark."""
     charts, seen = [], set()
-    labels = {"reached": text._("Reached by the landmark"), "not_reached": text._("Not reached by the landmark")}
+    labels = {
+        "reached": text._("Reached by the landmark"),
+        "not_reached": text._("Not reached by the landmark"),
+    }
     for landmark in result.landmarks:
         if landmark.milestone in seen or landmark.curves.empty:
             continue
         seen.add(landmark.milestone)
         series = [
-            CurveSeries(labels[group], rows["time"].tolist(), rows["retention"].tolist(),
-                        rows["lower"].tolist(), rows["upper"].tolist())
+            CurveSeries(
+                labels[group],
+                rows["time"].tolist(),
+                rows["retention"].tolist(),
+                rows["lower"].tolist(),
+                rows["upper"].tolist(),
+            )
             for group, rows in landmark.curves.groupby("group", sort=False)
         ]
         title = text._("“%(milestone)s”, accounts active on day %(day)s") % {
@@ -310,8 +347,12 @@ def _landmark_charts(result: Any, text: Text, names: Mapping[str, str]) -> tuple
             "day": text.fmt.number(landmark.landmark_days),
         }
         svg = share_curves(
-            series, text._("Days since the start"), text._("Share still active"),
-            x_max=landmark.horizon_days * 2, title=title, formatter=text.fmt,
+            series,
+            text._("Days since the start"),
+            text._("Share still active"),
+            x_max=landmark.horizon_days * 2,
+            title=title,
+            formatter=text.fmt,
         )
         charts.append((title, Markup(svg)))
     return tuple(charts)
@@ -323,14 +364,22 @@ def _retention_charts(result: Any, text: Text) -> tuple:
         if comparison.outcome != "churn" or comparison.curves is None:
             continue
         series = [
-            CurveSeries(text.group_label(str(group)), rows["time"].tolist(),
-                        rows["retention"].tolist(), rows["lower"].tolist(), rows["upper"].tolist())
+            CurveSeries(
+                text.group_label(str(group)),
+                rows["time"].tolist(),
+                rows["retention"].tolist(),
+                rows["lower"].tolist(),
+                rows["upper"].tolist(),
+            )
             for group, rows in comparison.curves.groupby("group", sort=True)
         ]
         title = text._("Retention by %(segment)s") % {"segment": comparison.segment}
         svg = share_curves(
-            series, text._("Days since the start"), text._("Share still active"),
-            title=title, formatter=text.fmt,
+            series,
+            text._("Days since the start"),
+            text._("Share still active"),
+            title=title,
+            formatter=text.fmt,
         )
         charts.append((title, Markup(svg)))
     return tuple(charts)
