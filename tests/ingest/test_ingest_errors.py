@@ -286,3 +286,53 @@ def ingest_templates() -> list[str]:
             if is_marker and isinstance(node.args[0], ast.Constant):
                 templates.append(node.args[0].value)
     return templates
+
+
+# Each case: file name, its bytes, EventSource options, then the texts the
+# English message must contain besides the file path: row, column and value.
+MESSAGE_CASES = [
+    (
+        "events.csv",
+        b"account_id,event,timestamp\na1,login,2024-03-01\na2,login,31/02/2024\n",
+        {},
+        ["row 3", "column timestamp", "31/02/2024"],
+    ),
+    (
+        "events.csv",
+        b"account_id;event;timestamp\na1;login;2024-03-01\n",
+        {"delimiter": ","},
+        ["row 1", "account_id;event;timestamp", 'events.delimiter = ";"'],
+    ),
+    (
+        "events.csv",
+        b"account_id,event,timestamp,city\na1,login,2024-03-01,Li\xe8ge\n",
+        {},
+        ["row 2", "column city", "Li\\xe8ge"],
+    ),
+    (
+        "events.csv",
+        b"account_id,event,timestamp,Plan,plan\na1,e,2024-03-01,x,y\n",
+        {},
+        ["row 1", "plan"],
+    ),
+    (
+        "events.jsonl",
+        b'{"account_id": "a1", "event": "e", "timestamp": 1e30}\n',
+        {},
+        ["row 1", "column timestamp", "1e+30"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "options", "expected"), MESSAGE_CASES)
+def test_message_names_file_row_column_value(
+    store, tmp_path, name, content, options, expected
+):
+    (tmp_path / name).write_bytes(content)
+
+    error = load_error(store, tmp_path, events_spec([name], **options))
+    message = str(error)
+
+    assert str(tmp_path / name) in message
+    for text in expected:
+        assert text in message, text
