@@ -37,7 +37,7 @@ class Window:
 
 @dataclass(frozen=True)
 class Population:
-    """Who is counted: included accounts and exclusions by reason code."""
+    """Population counts: included accounts and exclusions by reason code."""
 
     n_accounts: int
     excluded_accounts: dict[str, int]
@@ -56,7 +56,7 @@ class MilestoneDefinition:
 
 @dataclass(frozen=True)
 class Definitions:
-    """What the figures mean, as structured data the presentation describes."""
+    """Definitions behind the figures, as structured data the presentation describes."""
 
     start: dict[str, Any]
     churn: dict[str, Any] | None
@@ -121,7 +121,7 @@ def run_analysis(
     ingest: Any = None,
     progress: Progress | None = None,
 ) -> Analysis:
-    """Compute every figure the project's config asks for.
+    """Compute every figure the project's config requests.
 
     Parameters
     ----------
@@ -262,7 +262,7 @@ def _extra_analyses(
     step: Progress,
     synthetic: bool,
 ) -> dict[str, Any]:
-    """Funnels, cohorts and the other sections, when the config asks for them."""
+    """Compute funnels, cohorts, churn link and revenue when the config requests them."""
     from jalon.cohorts import compute_cohorts
     from jalon.funnels import compute_funnel
 

@@ -144,7 +144,7 @@ def print_summary(analysis, lang: str) -> None:
 
 
 def milestone_table(analysis, lang: str) -> Table:
-    """Key figures per milestone: counts, shares by horizon and median TTV."""
+    """Return key figures per milestone: counts, shares by horizon and median TTV."""
     _ = translations(lang).gettext
     fmt = Formatter(lang)
     table = Table(title=_("Time to value per milestone (all accounts)"), title_justify="left")
@@ -172,7 +172,7 @@ def milestone_table(analysis, lang: str) -> Table:
 
 
 def findings_panel(analysis, lang: str) -> Table:
-    """The ranked findings of the churn link, one sentence each."""
+    """Return the ranked findings of the churn link as a table, one sentence each."""
     from jalon.report.churn_link_view import findings_text
 
     _ = translations(lang).gettext
@@ -185,7 +185,7 @@ def findings_panel(analysis, lang: str) -> Table:
 
 
 def funnel_table(funnel, lang: str) -> Table:
-    """Steps of a funnel for everyone: reached, conversion, drop-off, median time."""
+    """Return a funnel's steps for everyone: reached, conversion, drop-off, median time."""
     _ = translations(lang).gettext
     fmt = Formatter(lang)
     table = Table(title=_("Funnel: {name}").format(name=funnel.name), title_justify="left")
@@ -215,7 +215,7 @@ def funnel_table(funnel, lang: str) -> Table:
 
 
 def cohort_table(cohorts, lang: str, max_periods: int = 6) -> Table:
-    """Retention by cohort for the first periods; unobservable cells are marked."""
+    """Return retention by cohort for the first periods, marking unobservable cells."""
     _ = translations(lang).gettext
     fmt = Formatter(lang)
     period_names = {"day": _("Day"), "week": _("Week"), "month": _("Month")}
