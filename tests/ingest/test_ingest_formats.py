@@ -8,8 +8,10 @@ import json
 import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from ingest_helpers import column, events_spec, utc, write
 
+from jalon.errors import TimestampError
 from jalon.ingest import AccountColumns, AccountSource, EventColumns, load_project
 
 CSV_TEXT = (
@@ -188,3 +190,39 @@ def test_utf16_csv(store, tmp_path):
     load_project(store, events_spec(encoding="utf-16"), None, tmp_path)
 
     assert column(store, "p_plan") == ["équipe", "free"]
+
+
+def test_excel_events_bad_timestamp_row(store, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["account_id", "event", "timestamp"])
+    sheet.append(["a1", "login", utc(2024, 3, 1, 10)])
+    sheet.append(["a2", "login", "not a time"])
+    workbook.save(tmp_path / "events.xlsx")
+
+    with pytest.raises(TimestampError) as caught:
+        load_project(store, events_spec(["events.xlsx"]), None, tmp_path)
+
+    # Spreadsheet rows: header 1, a1 on 2, a2 on 3.
+    assert caught.value.params["row"] == 3
+    assert caught.value.params["value"] == "not a time"
+
+
+def test_parquet_struct_flattened(store, tmp_path):
+    table = pa.table(
+        {
+            "account_id": ["a1"],
+            "event": ["e"],
+            "timestamp": ["2024-03-01"],
+            "context": [{"plan": "pro", "device": {"os": "linux"}}],
+        }
+    )
+    pq.write_table(table, tmp_path / "events.parquet")
+
+    load_project(store, events_spec(["events.parquet"]), None, tmp_path)
+
+    assert store.properties() == {
+        "context.device.os": "p_context_device_os",
+        "context.plan": "p_context_plan",
+    }
+    assert column(store, "p_context_device_os") == ["linux"]
