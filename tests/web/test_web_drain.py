@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from jalon.store import Store
 from jalon.web import spool
 from jalon.web.drain import drain_project, drain_spool
-from jalon.web.messages import GroupMessage, TrackMessage, normalize_messages
+from jalon.web.messages import GroupMessage, IdentifyMessage, TrackMessage, normalize_messages
 from jalon.web.project import ProjectContext
 
 RECEIVED = dt.datetime(2024, 6, 1, 12, 0)
@@ -109,3 +109,28 @@ def test_group_traits_update_existing_account_row(tmp_path):
     # The file's region stays; plan is replaced; 22:00 at +02:00 is 20:00 UTC.
     rows = _rows(project, "SELECT account_id, plan, region, signup_at FROM accounts")
     assert rows == [("acme", "pro", "eu", dt.datetime(2024, 4, 30, 20, 0))]
+
+
+def test_identify_updates_only_changed_users(tmp_path):
+    project = ProjectContext.from_path(tmp_path)
+    first = [
+        IdentifyMessage.model_validate({"userId": "u1", "messageId": "i1", "traits": {"role": "admin"}}),
+        IdentifyMessage.model_validate({"userId": "u2", "messageId": "i2", "traits": {"role": "viewer"}}),
+    ]
+    _spool_messages(project, first)
+    drain_project(project)
+    later = [
+        IdentifyMessage.model_validate(
+            {"userId": "u2", "messageId": "i3", "traits": {"role": "editor", "team": "ops"}}
+        ),
+        GroupMessage.model_validate({"userId": "u2", "groupId": "acme", "messageId": "g1"}),
+    ]
+    _spool_messages(project, later)
+
+    drain_project(project)
+
+    rows = _rows(project, "SELECT user_id, account_id, traits FROM users ORDER BY user_key")
+    assert rows == [
+        ("u1", None, '{"role":"admin"}'),
+        ("u2", "acme", '{"role":"editor","team":"ops"}'),
+    ]

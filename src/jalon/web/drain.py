@@ -12,9 +12,9 @@ event ids it already holds, so every event lands exactly once.
 
 ``track`` calls become rows of ``events`` (``event_id`` = ``messageId``);
 ``group`` traits update the ``accounts`` row of the group, adding a column
-per new trait; ``identify`` traits are written to a ``users`` table
-(``user_key``, ``user_id``, ``anonymous_id``, ``account_id``, ``traits`` as
-JSON text).
+per new trait. ``identify`` traits go to a ``users`` table (``user_key``,
+``user_id``, ``anonymous_id``, ``account_id``, ``traits`` as JSON text), one
+row per user, rewritten when the user's traits or account change.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from jalon.web.project import ProjectContext
 from jalon.web.store_writer import (
     EVENT_COLUMNS,
     append_spool_events,
-    replace_users,
+    upsert_users,
     upsert_accounts,
 )
 
@@ -93,11 +93,16 @@ def _drain_traits(connection: duckdb.DuckDBPyConnection, spool_db: sqlite3.Conne
         ).fetchone()
         accounts[account_id] = json.loads(traits[0]) if traits else {}
     upsert_accounts(connection, accounts)
+    # Only users named by the new trait messages changed: identify calls set
+    # their traits, group calls their account.
     users = spool_db.execute(
         "SELECT u.user_key, u.user_id, u.anonymous_id, m.account_id, u.traits"
-        " FROM users AS u LEFT JOIN memberships AS m USING (user_key) ORDER BY u.user_key"
+        " FROM users AS u LEFT JOIN memberships AS m USING (user_key)"
+        " WHERE u.user_key IN (SELECT user_key FROM trait_messages"
+        " WHERE rowid > ? AND rowid <= ?) ORDER BY u.user_key",
+        (after, last),
     ).fetchall()
-    replace_users(connection, users)
+    upsert_users(connection, users)
     spool.mark_drained(spool_db, "trait_messages", last)
     return last - after
 

@@ -208,11 +208,14 @@ def _write_account_row(connection, account_id: str, values: dict[str, Any], type
     )
 
 
-def replace_users(connection: duckdb.DuckDBPyConnection, users: list[tuple]) -> None:
-    """Replace the ``users`` table with ``(user_key, user_id, anonymous_id, account_id, traits)``."""
+def upsert_users(connection: duckdb.DuckDBPyConnection, users: list[tuple]) -> None:
+    """Write ``(user_key, user_id, anonymous_id, account_id, traits)`` rows into ``users``.
+
+    A row replaces the stored row of the same ``user_key``; ``traits`` is JSON text.
+    """
     connection.execute(
-        "CREATE OR REPLACE TABLE users (user_key VARCHAR, user_id VARCHAR,"
+        "CREATE TABLE IF NOT EXISTS users (user_key VARCHAR PRIMARY KEY, user_id VARCHAR,"
         " anonymous_id VARCHAR, account_id VARCHAR, traits VARCHAR)"
     )
     if users:
-        connection.executemany("INSERT INTO users VALUES (?, ?, ?, ?, ?)", users)
+        connection.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?)", users)
