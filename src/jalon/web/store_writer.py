@@ -113,8 +113,8 @@ def _properties_array(texts: tuple[str, ...]) -> pa.StructArray | None:
 def event_table(spool_rows: list[tuple]) -> pa.Table | None:
     """Build the ``append_events`` Arrow table of spool rows, or None when Arrow cannot.
 
-    Arrow's JSON reader infers one type per property and fails when a
-    property has values of different JSON types; the caller then falls back
+    Arrow's JSON reader infers one type per property, so it fails when a
+    property has values of different JSON types. The caller then falls back
     to :func:`event_rows`.
     """
     columns = list(zip(*spool_rows, strict=True))
