@@ -187,6 +187,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     check_keys(observation, ("end", "horizons"), "observation")
     milestones = _parse_milestones(raw, tuple(starts))
     _check_user_column(milestones, events)
+    analysis = dict(_table(raw, "analysis"))
+    _check_analysis(analysis, accounts, milestones)
     store = project.get("store", DEFAULT_STORE)
     return Config(
         path=path,
@@ -206,7 +208,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         milestones=milestones,
         funnels=_parse_funnels(raw.get("funnels")),
         cohorts=_parse_cohorts(raw.get("cohorts")),
-        analysis=dict(_table(raw, "analysis")),
+        analysis=analysis,
         revenue=_parse_revenue(raw.get("revenue"), base_dir),
         alerts=dict(_table(raw, "alerts")),
         serve=dict(_table(raw, "serve")),
@@ -615,6 +617,16 @@ def _check_user_column(milestones: tuple[MilestoneSpec, ...], events: EventSourc
                 f"milestones[{index}].users",
                 milestone.id,
             )
+
+
+def _check_analysis(
+    analysis: dict[str, Any], accounts: AccountSource | None, milestones: tuple[MilestoneSpec, ...]
+) -> None:
+    """Validate ``[analysis]`` now, so a typo fails before any data is read."""
+    from jalon.churn_link import parse_settings
+
+    segments = accounts.columns.segments if accounts else ()
+    parse_settings(analysis, segments, tuple(m.id for m in milestones))
 
 
 def _parse_funnels(value: Any) -> tuple[Any, ...]:
