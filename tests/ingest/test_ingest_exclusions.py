@@ -53,8 +53,9 @@ def test_exclusions_first_row_and_example(store, tmp_path):
 
     assert table.loc["missing_account_id", "first_row"] == 3
     assert table.loc["duplicate", "first_row"] == 5
+    # The example shows the stored form: the timestamp converted to UTC.
     assert table.loc["missing_event", "example"] == (
-        "account_id=a2, event=, timestamp=2024-03-01 10:10"
+        "account_id=a2, event=, ts=2024-03-01 10:10:00"
     )
 
 

@@ -152,7 +152,6 @@ def _stage_sql(
         f"{text_sql(mapping.event_id)} AS event_id"
         if mapping.event_id
         else "NULL::VARCHAR AS event_id",
-        f"CAST({ts_column.sql} AS VARCHAR) AS _ts_text",
         f"{is_blank_sql(ts_column.sql)} AS _ts_blank",
     ]
     for prop in mapping.properties:
@@ -176,16 +175,25 @@ def _check_timestamps(
 ) -> None:
     bad = schema.fetch_row(
         raw,
-        f"SELECT _row, _ts_text FROM {STAGE} WHERE ts IS NULL AND NOT _ts_blank "
+        f"SELECT _row FROM {STAGE} WHERE ts IS NULL AND NOT _ts_blank "
         "ORDER BY _row LIMIT 1",
     )
     if bad is None:
         return
+    # The stage keeps only converted times, to save memory on large files, so
+    # the text of the bad cell is read again from the source.
+    value = schema.fetch_row(
+        raw,
+        f"SELECT v FROM (SELECT row_number() OVER () AS r, "
+        f"CAST({mapping.timestamp.sql} AS VARCHAR) AS v FROM {source.from_sql}) "
+        "WHERE r = ?",
+        [int(bad[0])],
+    )
     raise problems.bad_timestamp(
         str(source.file.path),
         file_row(source, int(bad[0])),
         mapping.timestamp.name,
-        bad[1],
+        value[0] if value else "",
         spec.timestamp_format,
         "events.timestamp_format",
     )
@@ -196,7 +204,7 @@ def _record_exclusions(
 ) -> dict[str, int]:
     example = (
         "concat_ws(', ', 'account_id=' || coalesce(account_id, ''), "
-        "'event=' || coalesce(event, ''), 'timestamp=' || coalesce(_ts_text, ''), "
+        "'event=' || coalesce(event, ''), 'ts=' || coalesce(CAST(ts AS VARCHAR), ''), "
         "CASE WHEN event_id IS NOT NULL THEN 'event_id=' || event_id END)"
     )
     raw.execute(
