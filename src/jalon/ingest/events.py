@@ -9,8 +9,9 @@ to ``_exclusions``.
 Exclusion reasons: ``missing_account_id``, ``missing_event``,
 ``missing_timestamp`` (a blank timestamp cell) and ``duplicate``. A row is a
 duplicate when its ``event_id`` (if one is mapped) was already seen in the
-file or the store, or, with ``deduplicate`` on, when every column (fields
-and properties) equals an earlier row of the file or a stored row.
+file or the store. With ``deduplicate`` on, a row is also a duplicate when
+every column (fields and properties) equals an earlier row of the file or a
+stored row.
 """
 
 from __future__ import annotations
