@@ -37,8 +37,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from jalon.web.keys import create_key  # noqa: E402
-from jalon.web.project import ProjectContext  # noqa: E402
+from jalon.web.keys import create_key
+from jalon.web.project import ProjectContext
 
 BATCH_SIZE = 100
 RESULTS_PATH = ROOT / "bench" / "RESULTS.md"
@@ -152,8 +152,20 @@ def run(clients: int, batches: int) -> dict:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "jalon.web", "--project", str(folder), "--port", str(port),
-               "--rate", "1e9", "--burst", "1e9", *os.environ.get("BENCH_SERVER_ARGS", "").split()]
+    command = [
+        sys.executable,
+        "-m",
+        "jalon.web",
+        "--project",
+        str(folder),
+        "--port",
+        str(port),
+        "--rate",
+        "1e9",
+        "--burst",
+        "1e9",
+        *os.environ.get("BENCH_SERVER_ARGS", "").split(),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     server = subprocess.Popen(command, env=env)
 
@@ -163,7 +175,8 @@ def run(clients: int, batches: int) -> dict:
             barrier = manager.Barrier(clients + 1)
             with multiprocessing.Pool(clients) as pool:
                 pending = pool.map_async(
-                    run_client, [(c, batches, url, key, barrier) for c in range(clients)]
+                    run_client,
+                    [(c, batches, url, key, barrier) for c in range(clients)],
                 )
                 barrier.wait()
                 started = time.perf_counter()
@@ -206,40 +219,59 @@ def server_stack() -> str:
 
 def section(result: dict) -> str:
     today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
-    return "\n".join([
-        SECTION_START,
-        "## Ingest API (`jalon serve`, `POST /v1/batch`)",
-        "",
-        f"Measured on {today} with `bench/bench_ingest_api.py` on {machine()}.",
-        f"Server and clients share this machine and talk over loopback: one uvicorn process"
+    server_events_per_s = BATCH_SIZE * 1000 / result["server_cpu_ms_per_batch"]
+    setup = (
+        "Server and clients share this machine and talk over loopback: one uvicorn process"
         f" ({server_stack()}), {result['clients']} client processes (httpx, one connection"
         f" each), batches of {BATCH_SIZE} track events, durability on (each 2xx follows an"
-        " fsynced SQLite commit), drain into DuckDB every 10 s by a child process.",
-        "",
+        " fsynced SQLite commit), drain into DuckDB every 10 s by a child process."
+    )
+    header = (
         "| events | batches | seconds | events/s | p50 latency | p99 latency | max latency"
-        " | CPU per batch: server, drain, clients | load average |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | CPU per batch: server, drain, clients | load average |"
+    )
+    row = (
         f"| {result['events']:,} | {result['batches']:,} | {result['seconds']:.2f} |"
-        f" {result['events_per_s']:,.0f} | {result['p50_ms']:.1f} ms | {result['p99_ms']:.1f} ms |"
-        f" {result['max_ms']:.1f} ms | {result['server_cpu_ms_per_batch']:.2f},"
-        f" {result['drain_cpu_ms_per_batch']:.2f}, {result['client_cpu_ms_per_batch']:.2f} ms |"
-        f" {result['load']:.1f} |",
-        "",
+        f" {result['events_per_s']:,.0f} | {result['p50_ms']:.1f} ms |"
+        f" {result['p99_ms']:.1f} ms | {result['max_ms']:.1f} ms |"
+        f" {result['server_cpu_ms_per_batch']:.2f}, {result['drain_cpu_ms_per_batch']:.2f},"
+        f" {result['client_cpu_ms_per_batch']:.2f} ms | {result['load']:.1f} |"
+    )
+    notes = (
         "CPU per batch is CPU time (user + system) divided by the batches sent: of the server"
         " process, of its drain worker process, and of all client processes. The load average"
         " is the 1-minute value at the end of the run; above 2 on this machine, other"
         " processes were competing for the two cores and the throughput and latency above"
-        " understate what an idle machine gives.",
-        f"From its CPU time alone, the server process would handle about"
-        f" {BATCH_SIZE * 1000 / result['server_cpu_ms_per_batch']:,.0f} events/s on one free"
-        " core; this is an estimate derived from the CPU figures, not a measurement.",
+        " understate what an idle machine gives."
+    )
+    estimate = (
+        "From its CPU time alone, the server process would handle about"
+        f" {server_events_per_s:,.0f} events/s on one free core; this is an estimate derived"
+        " from the CPU figures, not a measurement."
+    )
+    lines = [
+        SECTION_START,
+        "## Ingest API (`jalon serve`, `POST /v1/batch`)",
+        "",
+        f"Measured on {today} with `bench/bench_ingest_api.py` on {machine()}.",
+        setup,
+        "",
+        header,
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        row,
+        "",
+        notes,
+        estimate,
         SECTION_END,
-    ])
+    ]
+    return "\n".join(lines)
 
 
 def write_section(text: str) -> None:
     """Replace this benchmark's section of RESULTS.md, keeping the others."""
-    current = RESULTS_PATH.read_text() if RESULTS_PATH.exists() else "# Benchmark results\n"
+    current = (
+        RESULTS_PATH.read_text() if RESULTS_PATH.exists() else "# Benchmark results\n"
+    )
     if SECTION_START in current and SECTION_END in current:
         before, rest = current.split(SECTION_START, 1)
         _, after = rest.split(SECTION_END, 1)

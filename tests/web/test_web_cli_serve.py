@@ -23,15 +23,30 @@ def test_jalon_serve_accepts_and_stops_cleanly(tmp_path):
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(SRC_DIR)}
     command = [
-        sys.executable, "-m", "jalon.cli.main", "serve", "-c", str(project.root),
-        "--port", str(port), "--drain-interval", "0",
+        sys.executable,
+        "-m",
+        "jalon.cli.main",
+        "serve",
+        "-c",
+        str(project.root),
+        "--port",
+        str(port),
+        "--drain-interval",
+        "0",
     ]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         wait_until_healthy(url, process)
         response = httpx.post(
             f"{url}/v1/track",
-            json={"userId": "u1", "event": "e", "context": {"groupId": "acme"}, "messageId": "c1"},
+            json={
+                "userId": "u1",
+                "event": "e",
+                "context": {"groupId": "acme"},
+                "messageId": "c1",
+            },
             headers=basic_auth(write_key),
         )
     finally:

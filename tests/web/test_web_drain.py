@@ -8,7 +8,12 @@ from zoneinfo import ZoneInfo
 from jalon.store import Store
 from jalon.web import spool
 from jalon.web.drain import drain_project, drain_spool
-from jalon.web.messages import GroupMessage, IdentifyMessage, TrackMessage, normalize_messages
+from jalon.web.messages import (
+    GroupMessage,
+    IdentifyMessage,
+    TrackMessage,
+    normalize_messages,
+)
 from jalon.web.project import ProjectContext
 
 RECEIVED = dt.datetime(2024, 6, 1, 12, 0)
@@ -50,10 +55,13 @@ def _rows(project: ProjectContext, query: str) -> list[tuple]:
 def test_drain_mixed_property_types(tmp_path):
     project = ProjectContext.from_path(tmp_path)
     # "score" is a number, then text: Arrow cannot type it, the row path can.
-    _spool_messages(project, [
-        _track("a", properties={"score": 1}),
-        _track("b", properties={"score": "high"}),
-    ])
+    _spool_messages(
+        project,
+        [
+            _track("a", properties={"score": 1}),
+            _track("b", properties={"score": "high"}),
+        ],
+    )
 
     inserted = drain_project(project)
 
@@ -66,7 +74,9 @@ def test_drain_mixed_property_types(tmp_path):
 
 def test_drain_events_without_properties(tmp_path):
     project = ProjectContext.from_path(tmp_path)
-    _spool_messages(project, [_track("a"), _track("b", userId=None, anonymousId="anon")])
+    _spool_messages(
+        project, [_track("a"), _track("b", userId=None, anonymousId="anon")]
+    )
 
     inserted = drain_project(project)
 
@@ -79,10 +89,13 @@ def test_drain_events_without_properties(tmp_path):
 
 def test_drain_nested_properties_typed(tmp_path):
     project = ProjectContext.from_path(tmp_path)
-    _spool_messages(project, [
-        _track("a", properties={"plan": {"tier": "pro", "seats": 3}}),
-        _track("b", properties={"plan": {"tier": "free", "seats": 1}}),
-    ])
+    _spool_messages(
+        project,
+        [
+            _track("a", properties={"plan": {"tier": "pro", "seats": 3}}),
+            _track("b", properties={"plan": {"tier": "free", "seats": 1}}),
+        ],
+    )
 
     drain_project(project)
 
@@ -98,8 +111,12 @@ def test_group_traits_update_existing_account_row(tmp_path):
         )
         store.raw.execute("INSERT INTO accounts VALUES ('acme', 'free', 'eu')")
     group = GroupMessage.model_validate(
-        {"userId": "u1", "groupId": "acme", "messageId": "g1",
-         "traits": {"plan": "pro", "signup_at": "2024-04-30T22:00:00+02:00"}}
+        {
+            "userId": "u1",
+            "groupId": "acme",
+            "messageId": "g1",
+            "traits": {"plan": "pro", "signup_at": "2024-04-30T22:00:00+02:00"},
+        }
     )
     _spool_messages(project, [group])
 
@@ -114,22 +131,34 @@ def test_group_traits_update_existing_account_row(tmp_path):
 def test_identify_updates_only_changed_users(tmp_path):
     project = ProjectContext.from_path(tmp_path)
     first = [
-        IdentifyMessage.model_validate({"userId": "u1", "messageId": "i1", "traits": {"role": "admin"}}),
-        IdentifyMessage.model_validate({"userId": "u2", "messageId": "i2", "traits": {"role": "viewer"}}),
+        IdentifyMessage.model_validate(
+            {"userId": "u1", "messageId": "i1", "traits": {"role": "admin"}}
+        ),
+        IdentifyMessage.model_validate(
+            {"userId": "u2", "messageId": "i2", "traits": {"role": "viewer"}}
+        ),
     ]
     _spool_messages(project, first)
     drain_project(project)
     later = [
         IdentifyMessage.model_validate(
-            {"userId": "u2", "messageId": "i3", "traits": {"role": "editor", "team": "ops"}}
+            {
+                "userId": "u2",
+                "messageId": "i3",
+                "traits": {"role": "editor", "team": "ops"},
+            }
         ),
-        GroupMessage.model_validate({"userId": "u2", "groupId": "acme", "messageId": "g1"}),
+        GroupMessage.model_validate(
+            {"userId": "u2", "groupId": "acme", "messageId": "g1"}
+        ),
     ]
     _spool_messages(project, later)
 
     drain_project(project)
 
-    rows = _rows(project, "SELECT user_id, account_id, traits FROM users ORDER BY user_key")
+    rows = _rows(
+        project, "SELECT user_id, account_id, traits FROM users ORDER BY user_key"
+    )
     assert rows == [
         ("u1", None, '{"role":"admin"}'),
         ("u2", "acme", '{"role":"editor","team":"ops"}'),

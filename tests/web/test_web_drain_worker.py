@@ -8,7 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_support import basic_auth, free_port, make_project, spawn_server, wait_until_healthy
+from web_support import (
+    basic_auth,
+    free_port,
+    make_project,
+    spawn_server,
+    wait_until_healthy,
+)
 
 from jalon.store import Store
 from jalon.web import spool
@@ -19,8 +25,17 @@ WAIT_S = 30.0
 
 
 def _event(message_id: str) -> tuple:
-    return (message_id, "acme", "u1", None, "Signed Up", "2024-05-01 08:00:00.000000",
-            "{}", "2024-05-01 08:00:01.000000", "k")
+    return (
+        message_id,
+        "acme",
+        "u1",
+        None,
+        "Signed Up",
+        "2024-05-01 08:00:00.000000",
+        "{}",
+        "2024-05-01 08:00:01.000000",
+        "k",
+    )
 
 
 def _spool(project, ids: list[str]) -> None:
@@ -71,7 +86,12 @@ def test_worker_exits_when_server_killed(tmp_path):
     wait_until_healthy(url, server)
     response = httpx.post(
         f"{url}/v1/track",
-        json={"userId": "u1", "event": "e", "context": {"groupId": "acme"}, "messageId": "k1"},
+        json={
+            "userId": "u1",
+            "event": "e",
+            "context": {"groupId": "acme"},
+            "messageId": "k1",
+        },
         headers=basic_auth(write_key),
     )
     assert response.status_code == 200, response.text

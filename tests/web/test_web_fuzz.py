@@ -66,6 +66,26 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     live.stop()
 
 
+def _fuzz_operation(
+    operation, mode: GenerationMode, headers: dict, statuses: set[int]
+) -> None:
+    """Send schema-generated requests for one operation and check each response."""
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check_operation(case) -> None:
+        response = case.call(headers=headers)
+        statuses.add(response.status_code)
+        case.validate_response(response, checks=CHECKS)
+
+    check_operation()
+
+
 def _operations(url: str) -> list:
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
     return [result.ok() for result in schema.get_all_operations()]
@@ -92,21 +112,7 @@ def test_api_never_answers_5xx(fuzz_server, mode):
             if operation.path.startswith("/api")
             else fuzz_server.write_key
         )
-        headers = basic_auth(key)
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            derandomize=True,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def check_operation(case) -> None:
-            response = case.call(headers=headers)
-            statuses.add(response.status_code)
-            case.validate_response(response, checks=CHECKS)
-
-        check_operation()
+        _fuzz_operation(operation, mode, basic_auth(key), statuses)
     assert len(operations) == 7
     # The run reached both acceptance and validation, not only one of them.
     assert 200 in statuses

@@ -11,11 +11,10 @@ import httpx
 import pytest
 from segment.analytics.client import Client
 from segment.analytics.request import APIError
+from web_support import basic_auth
 
 from jalon.web.drain import drain_project
 from jalon.web.state import ServerSettings
-
-from web_support import basic_auth
 
 
 def _track(message_id: str, account: str = "acme", **fields) -> dict:
@@ -431,7 +430,9 @@ def test_openapi_references_resolve(live_server):
     )
 
     assert unresolved == []
-    body = schema["paths"]["/v1/batch"]["post"]["requestBody"]["content"]["application/json"]
+    body = schema["paths"]["/v1/batch"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]
     assert body["schema"] == {"$ref": "#/components/schemas/BatchRequest"}
 
 
@@ -445,7 +446,12 @@ def test_single_identify_and_group_endpoints(live_server):
     )
     group = httpx.post(
         f"{live_server.url}/v1/group",
-        json={"userId": "u5", "groupId": "delta", "traits": {"plan": "team"}, "messageId": "g1"},
+        json={
+            "userId": "u5",
+            "groupId": "delta",
+            "traits": {"plan": "team"},
+            "messageId": "g1",
+        },
         headers=headers,
     )
     view = httpx.get(
@@ -472,7 +478,9 @@ def test_unknown_content_encoding_gets_415(live_server):
 
 def test_empty_batch_is_accepted(live_server):
     response = httpx.post(
-        f"{live_server.url}/v1/batch", json={"batch": []}, headers=basic_auth(live_server.write_key)
+        f"{live_server.url}/v1/batch",
+        json={"batch": []},
+        headers=basic_auth(live_server.write_key),
     )
 
     assert response.json() == {"success": True, "stored": 0, "duplicates": 0}

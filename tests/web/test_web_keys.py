@@ -72,7 +72,7 @@ def test_checker_rejects_unknown_keys(tmp_path, text):
 
 def test_wrong_secret_of_known_id_rejected(tmp_path):
     path = tmp_path / "keys.sqlite"
-    key, text = create_key(path, "backend", "write")
+    _, text = create_key(path, "backend", "write")
     forged = text[:-4] + ("AAAA" if not text.endswith("AAAA") else "BBBB")
 
     with pytest.raises(ApiError) as caught:
@@ -196,6 +196,7 @@ def test_cli_create_in_subprocess(tmp_path):
         text=True,
         env=env,
         timeout=60,
+        check=False,
     )
 
     assert result.returncode == 0, result.stderr

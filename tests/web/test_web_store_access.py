@@ -40,6 +40,7 @@ def _count_in_subprocess(store_path) -> int:
         text=True,
         env=env,
         timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return int(result.stdout.strip())

@@ -15,10 +15,8 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from jalon.web.app import create_app
 from jalon.web.keys import create_key, revoke_key
 from jalon.web.project import ProjectContext
-from jalon.web.state import ServerSettings
 
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_S = 30.0

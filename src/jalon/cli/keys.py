@@ -1,6 +1,5 @@
 """``jalon keys create|list|revoke``: API keys of the project's server."""
 
-
 from pathlib import Path
 from typing import Annotated
 
@@ -24,15 +23,25 @@ def register(app: typer.Typer, _) -> None:
     Lang = lang_option(_)
     ConfigPath = config_option(_)
     keys_app = typer.Typer(
-        help=_("Create, list and revoke the API keys of jalon serve."), no_args_is_help=True
+        help=_("Create, list and revoke the API keys of jalon serve."),
+        no_args_is_help=True,
     )
     app.add_typer(keys_app, name="keys")
 
     @keys_app.command("create", help=_("Create an API key and print it once."))
     def create(
-        name: Annotated[str, typer.Option("--name", help=_("Label of the key, e.g. the sending application."))],
+        name: Annotated[
+            str,
+            typer.Option(
+                "--name", help=_("Label of the key, e.g. the sending application.")
+            ),
+        ],
         scope: Annotated[
-            str, typer.Option("--scope", help=_("write: send events; read: read endpoints under /api."))
+            str,
+            typer.Option(
+                "--scope",
+                help=_("write: send events; read: read endpoints under /api."),
+            ),
         ] = "write",
         config: ConfigPath = Path("jalon.toml"),
         lang: Lang = None,
@@ -42,30 +51,52 @@ def register(app: typer.Typer, _) -> None:
         with user_errors(language):
             project = ProjectContext.from_path(config)
             key, text = create_key(project.keys_path, name, scope)
-        console.print(_t("Created the {scope} key {key_id} ({name}):").format(
-            scope=key.scope, key_id=key.key_id, name=key.name))
+        console.print(
+            _t("Created the {scope} key {key_id} ({name}):").format(
+                scope=key.scope, key_id=key.key_id, name=key.name
+            )
+        )
         console.print(text, soft_wrap=True, highlight=False)
-        console.print(_t("Copy it now: only its hash is stored, it cannot be shown again."))
+        console.print(
+            _t("Copy it now: only its hash is stored, it cannot be shown again.")
+        )
 
     @keys_app.command("list", help=_("List the API keys, revoked ones included."))
-    def list_command(config: ConfigPath = Path("jalon.toml"), lang: Lang = None) -> None:
+    def list_command(
+        config: ConfigPath = Path("jalon.toml"), lang: Lang = None
+    ) -> None:
         language = resolve_language(lang)
         _t = translations(language).gettext
         with user_errors(language):
             keys = list_keys(ProjectContext.from_path(config).keys_path)
         if not keys:
-            console.print(_t("No API key yet: create one with 'jalon keys create --name NAME'."))
+            console.print(
+                _t("No API key yet: create one with 'jalon keys create --name NAME'.")
+            )
             return
         table = Table()
-        for title in (_t("Id"), _t("Name"), _t("Scope"), _t("Created (UTC)"), _t("Revoked (UTC)")):
+        for title in (
+            _t("Id"),
+            _t("Name"),
+            _t("Scope"),
+            _t("Created (UTC)"),
+            _t("Revoked (UTC)"),
+        ):
             table.add_column(title)
         for key in keys:
-            table.add_row(key.key_id, key.name, key.scope, key.created_at, key.revoked_at or "")
+            table.add_row(
+                key.key_id, key.name, key.scope, key.created_at, key.revoked_at or ""
+            )
         console.print(table)
 
-    @keys_app.command("revoke", help=_("Revoke an API key; the server rejects it from its next request."))
+    @keys_app.command(
+        "revoke",
+        help=_("Revoke an API key; the server rejects it from its next request."),
+    )
     def revoke(
-        key_id: Annotated[str, typer.Argument(help=_("Id of the key, as 'jalon keys list' shows it."))],
+        key_id: Annotated[
+            str, typer.Argument(help=_("Id of the key, as 'jalon keys list' shows it."))
+        ],
         config: ConfigPath = Path("jalon.toml"),
         lang: Lang = None,
     ) -> None:
@@ -73,4 +104,8 @@ def register(app: typer.Typer, _) -> None:
         _t = translations(language).gettext
         with user_errors(language):
             key = revoke_key(ProjectContext.from_path(config).keys_path, key_id)
-        console.print(_t("Revoked the key {key_id} ({name}).").format(key_id=key.key_id, name=key.name))
+        console.print(
+            _t("Revoked the key {key_id} ({name}).").format(
+                key_id=key.key_id, name=key.name
+            )
+        )

@@ -1,6 +1,5 @@
 """``jalon serve``: the ingest API (and later the dashboard) of a project."""
 
-
 from pathlib import Path
 from typing import Annotated
 
@@ -37,24 +36,38 @@ def register(app: typer.Typer, _) -> None:
         host: Annotated[
             str, typer.Option("--host", help=_("Address to listen on."))
         ] = DEFAULT_HOST,
-        port: Annotated[int, typer.Option("--port", help=_("TCP port to listen on."))] = DEFAULT_PORT,
+        port: Annotated[
+            int, typer.Option("--port", help=_("TCP port to listen on."))
+        ] = DEFAULT_PORT,
         rate: Annotated[
             float,
-            typer.Option("--rate", help=_("Requests per second allowed per API key."), min=0.001),
+            typer.Option(
+                "--rate", help=_("Requests per second allowed per API key."), min=0.001
+            ),
         ] = DEFAULTS.rate_per_s,
         burst: Annotated[
             float,
-            typer.Option("--burst", help=_("Requests an API key may send at once above its rate."), min=1),
+            typer.Option(
+                "--burst",
+                help=_("Requests an API key may send at once above its rate."),
+                min=1,
+            ),
         ] = DEFAULTS.burst,
         max_batch_bytes: Annotated[
             int,
-            typer.Option("--max-batch-bytes", help=_("Largest accepted batch body, in bytes."), min=1024),
+            typer.Option(
+                "--max-batch-bytes",
+                help=_("Largest accepted batch body, in bytes."),
+                min=1024,
+            ),
         ] = DEFAULTS.max_batch_bytes,
         drain_interval: Annotated[
             float,
             typer.Option(
                 "--drain-interval",
-                help=_("Seconds between two moves of received events into the store (0: only on request and at shutdown)."),
+                help=_(
+                    "Seconds between two moves of received events into the store (0: only on request and at shutdown)."
+                ),
                 min=0,
             ),
         ] = DEFAULTS.drain_interval_s,
@@ -71,13 +84,17 @@ def register(app: typer.Typer, _) -> None:
         with user_errors(language):
             project = ProjectContext.from_path(config)
             console.print(
-                _t("Serving {project} on http://{host}:{port} (OpenAPI: /docs).").format(
-                    project=project.root, host=host, port=port
-                )
+                _t(
+                    "Serving {project} on http://{host}:{port} (OpenAPI: /docs)."
+                ).format(project=project.root, host=host, port=port)
             )
             run_server(project, host, port, settings, log_level="warning")
 
 
-def serve_command(config: Path = Path("jalon.toml"), host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+def serve_command(
+    config: Path = Path("jalon.toml"),
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+) -> None:
     """Run the server on ``config``'s project with default limits (for scripts)."""
     run_server(ProjectContext.from_path(config), host, port)

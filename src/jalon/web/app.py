@@ -62,13 +62,17 @@ def error_response(request: Request, error: ApiError) -> JSONResponse:
 async def _api_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
     if error.status >= 500:
-        logger.error("request %s %s failed: %s", request.method, request.url.path, error)
+        logger.error(
+            "request %s %s failed: %s", request.method, request.url.path, error
+        )
     return error_response(request, error)
 
 
 async def _request_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    first = error.errors()[0] if error.errors() else {"loc": (), "input": None, "msg": ""}
+    first = (
+        error.errors()[0] if error.errors() else {"loc": (), "input": None, "msg": ""}
+    )
     api_error = ApiError(
         "api.invalid_value",
         N_("{path} has the invalid value {value}: {reason}."),
@@ -81,7 +85,11 @@ async def _request_validation_error(request: Request, error: Exception) -> JSONR
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    body = {"code": f"http.{error.status_code}", "message": str(error.detail), "params": {}}
+    body = {
+        "code": f"http.{error.status_code}",
+        "message": str(error.detail),
+        "params": {},
+    }
     return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
 
@@ -93,7 +101,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for model in ingest_api.REQUEST_MODELS.values():
-        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        model_schema = model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
         schemas.update(model_schema.pop("$defs", {}))
         schemas[model.__name__] = model_schema
     components["securitySchemes"] = {

@@ -34,8 +34,8 @@ from jalon.web.project import ProjectContext
 from jalon.web.store_writer import (
     EVENT_COLUMNS,
     append_spool_events,
-    upsert_users,
     upsert_accounts,
+    upsert_users,
 )
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,9 @@ DRAIN_CHUNK_ROWS = 50_000
 DRAIN_THREADS = 1
 
 
-def _append_or_isolate(store: Any, spool_db: sqlite3.Connection, rows: list[tuple]) -> int:
+def _append_or_isolate(
+    store: Any, spool_db: sqlite3.Connection, rows: list[tuple]
+) -> int:
     """Append ``rows``; when the chunk fails, append row by row and set failures aside.
 
     A row the store rejects would otherwise block every later drain. Rejected
@@ -54,7 +56,9 @@ def _append_or_isolate(store: Any, spool_db: sqlite3.Connection, rows: list[tupl
     try:
         return append_spool_events(store, [row[1:] for row in rows])
     except (duckdb.Error, ValueError, TypeError):
-        logger.exception("drain of %d events failed; retrying them one by one", len(rows))
+        logger.exception(
+            "drain of %d events failed; retrying them one by one", len(rows)
+        )
     inserted = 0
     for row in rows:
         try:
@@ -69,16 +73,22 @@ def _drain_events(store: Any, spool_db: sqlite3.Connection) -> int:
     inserted = 0
     while True:
         after = spool.drained_up_to(spool_db, "events")
-        rows = spool.fetch_since(spool_db, "events", EVENT_COLUMNS, after, DRAIN_CHUNK_ROWS)
+        rows = spool.fetch_since(
+            spool_db, "events", EVENT_COLUMNS, after, DRAIN_CHUNK_ROWS
+        )
         if not rows:
             return inserted
         inserted += _append_or_isolate(store, spool_db, rows)
         spool.mark_drained(spool_db, "events", rows[-1][0])
 
 
-def _drain_traits(connection: duckdb.DuckDBPyConnection, spool_db: sqlite3.Connection) -> int:
+def _drain_traits(
+    connection: duckdb.DuckDBPyConnection, spool_db: sqlite3.Connection
+) -> int:
     after = spool.drained_up_to(spool_db, "trait_messages")
-    last = spool_db.execute("SELECT coalesce(max(rowid), 0) FROM trait_messages").fetchone()[0]
+    last = spool_db.execute(
+        "SELECT coalesce(max(rowid), 0) FROM trait_messages"
+    ).fetchone()[0]
     if last <= after:
         return 0
     changed = spool_db.execute(

@@ -34,7 +34,7 @@ PARENT_CHECK_S = 1.0
 def _drain_logged(project: ProjectContext) -> int | None:
     try:
         return drain_project(project)
-    except Exception:  # noqa: BLE001 - the spool keeps the rows for the next drain
+    except Exception:
         logger.exception("drain of %s failed", project.spool_path)
         return None
 
@@ -98,7 +98,9 @@ class DrainWorker:
         """Ask the worker to drain now; return the events inserted, or None on failure."""
         with self._lock:
             if not self._process.is_alive():
-                logger.error("drain worker is not running (exit code %s)", self._process.exitcode)
+                logger.error(
+                    "drain worker is not running (exit code %s)", self._process.exitcode
+                )
                 return None
             self._requests.put(DRAIN_NOW)
             try:

@@ -21,8 +21,8 @@ import zlib
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from jalon.errors import N_, ApiError
 from jalon.web.messages import (
@@ -50,7 +50,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Invalid body; nothing was stored."},
     401: {"model": ErrorBody, "description": "Missing, unknown or revoked key."},
     403: {"model": ErrorBody, "description": "The key has the read scope."},
-    413: {"model": ErrorBody, "description": "Body or one message over the size limit."},
+    413: {
+        "model": ErrorBody,
+        "description": "Body or one message over the size limit.",
+    },
     415: {"model": ErrorBody, "description": "Unsupported Content-Encoding."},
     429: {"model": ErrorBody, "description": "Rate limit of the key exceeded."},
 }
@@ -111,7 +114,9 @@ def _decode(body: bytes, encoding: str, limit: int) -> bytes:
     if encoding != "gzip":
         raise ApiError(
             "api.unsupported_encoding",
-            N_("The Content-Encoding {value!r} is not supported: send gzip or no encoding."),
+            N_(
+                "The Content-Encoding {value!r} is not supported: send gzip or no encoding."
+            ),
             status=415,
             value=encoding,
         )
@@ -161,7 +166,9 @@ def parse_json(body: bytes) -> Any:
             body, parse_float=_finite_float, parse_constant=_reject_constant
         )
     except (ValueError, RecursionError) as error:
-        reason = str(error) if not isinstance(error, RecursionError) else "nested too deeply"
+        reason = (
+            str(error) if not isinstance(error, RecursionError) else "nested too deeply"
+        )
         raise ApiError(
             "api.invalid_json",
             N_("The request body is not valid JSON: {reason}."),
@@ -183,9 +190,11 @@ def _check_message_sizes(items: Any, limit: int) -> None:
     if not isinstance(items, list):
         return
     for index, item in enumerate(items):
-        size = len(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode(
-            "utf-8", "surrogatepass"
-        ))
+        size = len(
+            json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode(
+                "utf-8", "surrogatepass"
+            )
+        )
         if size > limit:
             raise ApiError(
                 "api.message_too_large",
@@ -206,7 +215,9 @@ async def _store(state: ServerState, batch) -> Acknowledgement:
     except sqlite3.Error:
         raise ApiError(
             "api.spool_unavailable",
-            N_("The server could not store the messages; nothing was stored: retry later."),
+            N_(
+                "The server could not store the messages; nothing was stored: retry later."
+            ),
             status=503,
             retry_after=SPOOL_RETRY_AFTER_S,
         ) from None
@@ -223,7 +234,9 @@ def _body_key(body: bytes) -> str | None:
     return key if isinstance(key, str) else None
 
 
-async def _validate(state: ServerState, body: bytes, model: type[BaseModel] | None, key_id):
+async def _validate(
+    state: ServerState, body: bytes, model: type[BaseModel] | None, key_id
+):
     """Validate ``body`` as ``model`` (None: a batch); return it and the key id."""
     adapter = BATCH_ADAPTER if model is None else MESSAGE_ADAPTERS[model]
     try:
@@ -237,7 +250,9 @@ async def _validate(state: ServerState, body: bytes, model: type[BaseModel] | No
     if key_id is None:
         extra = parsed.model_extra or {}
         body_key = parsed.write_key if model is None else extra.get("writeKey")
-        key_id = await _authenticate(state, body_key if isinstance(body_key, str) else None)
+        key_id = await _authenticate(
+            state, body_key if isinstance(body_key, str) else None
+        )
     return parsed, key_id
 
 

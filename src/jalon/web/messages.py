@@ -61,9 +61,13 @@ class _Message(BaseModel):
         extra="allow", populate_by_name=True, coerce_numbers_to_str=True
     )
 
-    user_id: str | None = Field(None, alias="userId", description="Your id of the user.")
+    user_id: str | None = Field(
+        None, alias="userId", description="Your id of the user."
+    )
     anonymous_id: str | None = Field(
-        None, alias="anonymousId", description="Device or session id, when userId is unknown."
+        None,
+        alias="anonymousId",
+        description="Device or session id, when userId is unknown.",
     )
     message_id: str | None = Field(
         None,
@@ -89,7 +93,8 @@ class TrackMessage(_Message):
     type: Literal["track"] = "track"
     event: str = Field(description="Name of the action, e.g. 'Report Created'.")
     properties: dict[str, Any] | None = Field(
-        None, description="Event properties; account_id or groupId may name the account."
+        None,
+        description="Event properties; account_id or groupId may name the account.",
     )
 
 
@@ -125,7 +130,9 @@ class BatchRequest(BaseModel):
     integrations: dict[str, Any] | None = None
     sent_at: str | None = Field(None, alias="sentAt")
     write_key: str | None = Field(
-        None, alias="writeKey", description="Write key, when no Authorization header is sent."
+        None,
+        alias="writeKey",
+        description="Write key, when no Authorization header is sent.",
     )
 
 
@@ -134,7 +141,9 @@ class Acknowledgement(BaseModel):
 
     success: bool = True
     stored: int = Field(description="Messages stored by this request.")
-    duplicates: int = Field(description="Messages already stored under the same messageId.")
+    duplicates: int = Field(
+        description="Messages already stored under the same messageId."
+    )
 
 
 class ErrorBody(BaseModel):
@@ -203,7 +212,9 @@ def validation_error(error: ValidationError, prefix: tuple[Any, ...] = ()) -> Ap
         return ApiError(
             "api.invalid_json",
             N_("The request body is not valid JSON: {reason}."),
-            reason=str(first.get("ctx", {}).get("error", first["msg"]))[:VALUE_PREVIEW_CHARS],
+            reason=str(first.get("ctx", {}).get("error", first["msg"]))[
+                :VALUE_PREVIEW_CHARS
+            ],
         )
 
     if kind == "missing":
@@ -218,7 +229,9 @@ def validation_error(error: ValidationError, prefix: tuple[Any, ...] = ()) -> Ap
         tag = value.get("type") if isinstance(value, dict) else None
         return ApiError(
             "api.bad_message_type",
-            N_("{path} has the value {value}: the message types accepted are {allowed}."),
+            N_(
+                "{path} has the value {value}: the message types accepted are {allowed}."
+            ),
             path=path,
             value=preview(tag),
             allowed=", ".join(MESSAGE_TYPES),
@@ -307,7 +320,9 @@ def _to_json(value: dict[str, Any] | None, path: str) -> str:
         return data.decode("utf-8")
     try:
         # ASCII escapes keep any unpaired surrogate storable in SQLite.
-        return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+        return json.dumps(
+            value, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+        )
     except ValueError:
         raise ApiError(
             "api.not_finite",
@@ -378,14 +393,22 @@ def _account_from(container: dict[str, Any] | None, keys: tuple[str, ...], path:
 
 
 def _track_account(
-    message: TrackMessage, context: dict[str, Any], path: str, identity: str,
-    batch: NormalizedBatch, envelope: _Envelope,
+    message: TrackMessage,
+    context: dict[str, Any],
+    path: str,
+    identity: str,
+    batch: NormalizedBatch,
+    envelope: _Envelope,
 ) -> str:
     account = _account_from(context, ACCOUNT_CONTEXT_KEYS, f"{path}context.")
     if account is None:
-        account = _account_from(message.properties, ACCOUNT_PROPERTY_KEYS, f"{path}properties.")
+        account = _account_from(
+            message.properties, ACCOUNT_PROPERTY_KEYS, f"{path}properties."
+        )
     if account is None:
-        account = batch.memberships.get(identity) or envelope.known_memberships.get(identity)
+        account = batch.memberships.get(identity) or envelope.known_memberships.get(
+            identity
+        )
     if account is None:
         raise ApiError(
             "api.no_account",
@@ -417,7 +440,9 @@ def _add_message(
 ) -> None:
     user_id, anonymous_id = _identity(message, path)
     identity = user_key(user_id, anonymous_id)
-    message_id = _check_text(message.message_id, f"{path}messageId") or _content_id(message)
+    message_id = _check_text(message.message_id, f"{path}messageId") or _content_id(
+        message
+    )
     context = message.context or {}
     if envelope.batch_context:
         context = {**envelope.batch_context, **context}
@@ -433,9 +458,17 @@ def _add_message(
             )
         account = _track_account(message, context, path, identity, batch, envelope)
         batch.events.append(
-            (message_id, account, user_id, anonymous_id, event, ts,
-             _to_json(message.properties, f"{path}properties"), envelope.received_text,
-             envelope.key_id)
+            (
+                message_id,
+                account,
+                user_id,
+                anonymous_id,
+                event,
+                ts,
+                _to_json(message.properties, f"{path}properties"),
+                envelope.received_text,
+                envelope.key_id,
+            )
         )
         return
 
@@ -452,9 +485,18 @@ def _add_message(
     if account is not None:
         batch.memberships[identity] = account
     batch.traits.append(
-        (message_id, message.type, identity, user_id, anonymous_id, account,
-         _to_json(message.traits, f"{path}traits"), ts, envelope.received_text,
-         envelope.key_id)
+        (
+            message_id,
+            message.type,
+            identity,
+            user_id,
+            anonymous_id,
+            account,
+            _to_json(message.traits, f"{path}traits"),
+            ts,
+            envelope.received_text,
+            envelope.key_id,
+        )
     )
 
 
@@ -495,7 +537,12 @@ def normalize_messages(
         request is stored then.
     """
     envelope = _Envelope(
-        received_at, zone, key_id, batch_context, batch_sent_at, known_memberships,
+        received_at,
+        zone,
+        key_id,
+        batch_context,
+        batch_sent_at,
+        known_memberships,
         timestamp_text(received_at),
     )
     if batch_sent_at is not None:

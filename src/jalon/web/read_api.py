@@ -72,19 +72,25 @@ def events_count(request: Request) -> EventCounts:
 @router.get(
     "/api/accounts/{account_id}",
     response_model=AccountView,
-    responses={**READ_ERRORS, 404: ERROR_RESPONSES[400] | {"description": "Unknown account."}},
+    responses={
+        **READ_ERRORS,
+        404: ERROR_RESPONSES[400] | {"description": "Unknown account."},
+    },
     openapi_extra={"security": SECURITY},
     summary="Traits, members and event counts of one account",
 )
 def account_view(account_id: str, request: Request) -> AccountView:
     state = require_read_key(request)
-    traits_rows = state.read("SELECT traits FROM accounts WHERE account_id = ?", (account_id,))
+    traits_rows = state.read(
+        "SELECT traits FROM accounts WHERE account_id = ?", (account_id,)
+    )
     members = state.read(
         "SELECT user_key FROM memberships WHERE account_id = ? ORDER BY user_key",
         (account_id,),
     )
     count, first, last = state.read(
-        "SELECT count(*), min(ts), max(ts) FROM events WHERE account_id = ?", (account_id,)
+        "SELECT count(*), min(ts), max(ts) FROM events WHERE account_id = ?",
+        (account_id,),
     )[0]
     if not traits_rows and not members and count == 0:
         raise ApiError(

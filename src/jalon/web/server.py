@@ -77,7 +77,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=defaults.rate_per_s)
     parser.add_argument("--burst", type=float, default=defaults.burst)
     parser.add_argument("--max-batch-bytes", type=int, default=defaults.max_batch_bytes)
-    parser.add_argument("--drain-interval", type=float, default=defaults.drain_interval_s)
+    parser.add_argument(
+        "--drain-interval", type=float, default=defaults.drain_interval_s
+    )
     parser.add_argument("--log-level", default="warning")
     options = parser.parse_args(argv)
     logging.basicConfig(level=options.log_level.upper())

@@ -150,7 +150,9 @@ class WriteResult:
 def _apply_traits(connection: sqlite3.Connection, row: tuple) -> None:
     _, kind, identity, user_id, anonymous_id, account, traits, _, received, _ = row
     if kind == "identify":
-        connection.execute(UPSERT_USER, (identity, user_id, anonymous_id, traits, received))
+        connection.execute(
+            UPSERT_USER, (identity, user_id, anonymous_id, traits, received)
+        )
     else:
         connection.execute(UPSERT_ACCOUNT, (account, traits, received))
     if account is not None:
@@ -177,7 +179,9 @@ def _insert_events(connection: sqlite3.Connection, events: list[tuple]) -> int:
     for start in range(0, len(events), EVENT_ROWS_PER_STATEMENT):
         chunk = events[start : start + EVENT_ROWS_PER_STATEMENT]
         parameters = [value for row in chunk for value in row]
-        inserted += connection.execute(_insert_events_sql(len(chunk)), parameters).rowcount
+        inserted += connection.execute(
+            _insert_events_sql(len(chunk)), parameters
+        ).rowcount
     return inserted
 
 
@@ -212,7 +216,9 @@ class SpoolWriter:
         self._connection = connect(path)
         self.memberships: dict[str, str] = load_memberships(self._connection)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="spool-writer", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="spool-writer", daemon=True
+        )
         self._thread.start()
 
     def submit(self, batch: NormalizedBatch) -> concurrent.futures.Future:
@@ -247,7 +253,9 @@ class SpoolWriter:
             if stop:
                 return
 
-    def _commit(self, pending: list[tuple[NormalizedBatch, concurrent.futures.Future]]) -> None:
+    def _commit(
+        self, pending: list[tuple[NormalizedBatch, concurrent.futures.Future]]
+    ) -> None:
         results: list[WriteResult | BaseException] = []
         try:
             self._connection.execute("BEGIN IMMEDIATE")
@@ -290,12 +298,18 @@ def spool_counts(connection: sqlite3.Connection) -> dict[str, int]:
     rowids of ``events`` run from 1 without gaps and ``max(rowid)`` is the
     count, read in constant time.
     """
-    total = connection.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
+    total = connection.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[
+        0
+    ]
     return {"events": total, "pending": total - drained_up_to(connection, "events")}
 
 
 def fetch_since(
-    connection: sqlite3.Connection, table: str, columns: Iterable[str], after: int, limit: int
+    connection: sqlite3.Connection,
+    table: str,
+    columns: Iterable[str],
+    after: int,
+    limit: int,
 ) -> list[tuple]:
     """Return up to ``limit`` rows of ``table`` with ``rowid > after``, rowid first."""
     names = ", ".join(columns)
@@ -322,7 +336,9 @@ def mark_drained(connection: sqlite3.Connection, name: str, last_rowid: int) -> 
     )
 
 
-def record_drain_failure(connection: sqlite3.Connection, message_id: str, error: str) -> None:
+def record_drain_failure(
+    connection: sqlite3.Connection, message_id: str, error: str
+) -> None:
     """Record that the store rejected the event ``message_id``, with the error text."""
     connection.execute(
         "INSERT INTO drain_failures (message_id, error) VALUES (?, ?) ON CONFLICT"
@@ -334,7 +350,9 @@ def record_drain_failure(connection: sqlite3.Connection, message_id: str, error:
 def has_pending(connection: sqlite3.Connection) -> bool:
     """Return whether events or traits wait to be drained into the store."""
     for table in ("events", "trait_messages"):
-        last = connection.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0]
+        last = connection.execute(
+            f"SELECT coalesce(max(rowid), 0) FROM {table}"
+        ).fetchone()[0]
         if last > drained_up_to(connection, table):
             return True
     return False

@@ -75,7 +75,9 @@ class ServerState:
         if self._worker is not None:
             self._worker.start()
         logger.info(
-            "ingest server started for %s (spool %s)", self.project.root, self.project.spool_path
+            "ingest server started for %s (spool %s)",
+            self.project.root,
+            self.project.spool_path,
         )
 
     def close(self) -> None:
@@ -102,7 +104,7 @@ class ServerState:
         with self._drain_lock:
             try:
                 return drain_project(self.project)
-            except Exception:  # noqa: BLE001 - the spool keeps the rows for the next drain
+            except Exception:
                 logger.exception("drain of %s failed", self.project.spool_path)
                 return None
 
@@ -114,4 +116,3 @@ class ServerState:
     def counts(self) -> dict[str, int]:
         with self._reader_lock:
             return spool.spool_counts(self._reader)
-

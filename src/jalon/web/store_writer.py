@@ -24,7 +24,15 @@ from jalon.ingest.api import append_events
 
 logger = logging.getLogger(__name__)
 
-EVENT_COLUMNS = ("message_id", "account_id", "user_id", "anonymous_id", "event", "ts", "properties")
+EVENT_COLUMNS = (
+    "message_id",
+    "account_id",
+    "user_id",
+    "anonymous_id",
+    "event",
+    "ts",
+    "properties",
+)
 API_SOURCE = "api"
 # Arrow's JSON reader needs each line inside one block; a message is at most
 # 32 KiB, so 4 MiB blocks leave a wide margin.
@@ -64,12 +72,6 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
     return json.dumps(value, ensure_ascii=True)
-
-
-def _scalar(connection: duckdb.DuckDBPyConnection, query: str, parameters=None) -> Any:
-    # DuckDB 2.0 refuses register() while a result is only partly fetched,
-    # so every query here is read to its end.
-    return connection.execute(query, parameters or []).fetchall()[0][0]
 
 
 def _table_columns(connection: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -147,26 +149,45 @@ def append_spool_events(store: Any, spool_rows: list[tuple]) -> int:
     return append_events(store, rows, source=API_SOURCE)
 
 
-def _trait_value(value: Any) -> tuple[str, Any]:
-    """Return the DuckDB type and the value to bind for one trait."""
+def _trait_text(value: Any) -> tuple[str, str | None]:
+    """Return the DuckDB type of a new column for one trait, and the trait as text to cast."""
     if isinstance(value, bool):
-        return "BOOLEAN", value
+        return "BOOLEAN", "true" if value else "false"
     if isinstance(value, int | float):
-        try:
-            return "DOUBLE", float(value)
-        except OverflowError:
-            return "VARCHAR", str(value)
+        return "DOUBLE", str(value)
     if isinstance(value, str) and DATE_PATTERN.match(value):
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
-            return "VARCHAR", value
+            return "VARCHAR", _as_text(value)
         # NOTE: naive trait timestamps are taken as UTC here, not in the
         # project's time zone.
         if moment.tzinfo is not None:
             moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-        return "TIMESTAMP", moment
+        return "TIMESTAMP", moment.isoformat(sep=" ")
     return "VARCHAR", _as_text(value)
+
+
+def _trait_columns(
+    connection: duckdb.DuckDBPyConnection,
+    accounts: Mapping[str, dict[str, Any]],
+    existing: dict[str, str],
+) -> dict[str, dict[str, str | None]]:
+    """Return column -> (account id -> trait text), adding a column for each new trait."""
+    columns: dict[str, dict[str, str | None]] = {}
+    for account_id, traits in sorted(accounts.items()):
+        for key, raw in sorted(traits.items()):
+            column = column_name(key)
+            if column == "account_id" or len(column) > MAX_COLUMN_NAME_CHARS:
+                continue
+            kind, text = _trait_text(raw)
+            if column not in existing:
+                connection.execute(
+                    f"ALTER TABLE accounts ADD COLUMN {_quote(column)} {kind}"
+                )
+                existing[column] = kind
+            columns.setdefault(column, {})[account_id] = text
+    return columns
 
 
 def upsert_accounts(
@@ -175,37 +196,36 @@ def upsert_accounts(
     """Write the traits of ``accounts`` (account id -> traits) into ``accounts``.
 
     Existing rows are updated column by column, so columns loaded from the
-    accounts file keep their values; a trait without a column adds one.
+    accounts file keep their values; a trait without a column adds one. Each
+    value is cast to its column's type, and one that does not cast is stored
+    as NULL.
     """
     connection.execute(CREATE_ACCOUNTS)
-    existing = _table_columns(connection, "accounts")
-    for account_id, traits in sorted(accounts.items()):
-        values: dict[str, Any] = {}
-        for key, raw in sorted(traits.items()):
-            column = column_name(key)
-            if column == "account_id" or len(column) > MAX_COLUMN_NAME_CHARS:
-                continue
-            kind, value = _trait_value(raw)
-            if column not in existing:
-                connection.execute(f"ALTER TABLE accounts ADD COLUMN {_quote(column)} {kind}")
-                existing[column] = kind
-            values[column] = value
-        _write_account_row(connection, account_id, values, existing)
-
-
-def _write_account_row(connection, account_id: str, values: dict[str, Any], types) -> None:
-    found = _scalar(connection, "SELECT count(*) FROM accounts WHERE account_id = ?", [account_id])
-    if not found:
-        connection.execute("INSERT INTO accounts (account_id) VALUES (?)", [account_id])
-    if not values:
+    if not accounts:
         return
-    assignments = ", ".join(
-        f"{_quote(column)} = TRY_CAST(? AS {types[column]})" for column in values
-    )
-    connection.execute(
-        f"UPDATE accounts SET {assignments} WHERE account_id = ?",
-        [*values.values(), account_id],
-    )
+    existing = _table_columns(connection, "accounts")
+    columns = _trait_columns(connection, accounts, existing)
+    ids = sorted(accounts)
+    names = sorted(columns)
+    data = {"account_id": pa.array(ids, pa.string())}
+    for index, column in enumerate(names):
+        data[f"value_{index}"] = pa.array(
+            [columns[column].get(i) for i in ids], pa.string()
+        )
+    connection.register("api_accounts", pa.table(data))
+    try:
+        connection.execute(
+            "INSERT INTO accounts (account_id) SELECT i.account_id FROM api_accounts AS i"
+            " WHERE NOT EXISTS (SELECT 1 FROM accounts AS a WHERE a.account_id = i.account_id)"
+        )
+        for index, column in enumerate(names):
+            connection.execute(
+                f"UPDATE accounts SET {_quote(column)} = TRY_CAST(i.value_{index} AS"
+                f" {existing[column]}) FROM api_accounts AS i"
+                f" WHERE accounts.account_id = i.account_id AND i.value_{index} IS NOT NULL"
+            )
+    finally:
+        connection.unregister("api_accounts")
 
 
 def upsert_users(connection: duckdb.DuckDBPyConnection, users: list[tuple]) -> None:
@@ -218,4 +238,6 @@ def upsert_users(connection: duckdb.DuckDBPyConnection, users: list[tuple]) -> N
         " anonymous_id VARCHAR, account_id VARCHAR, traits VARCHAR)"
     )
     if users:
-        connection.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?)", users)
+        connection.executemany(
+            "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?)", users
+        )
