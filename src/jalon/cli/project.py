@@ -16,7 +16,7 @@ from jalon.cli.common import (
     resolve_language,
     user_errors,
 )
-from jalon.i18n import translations
+from jalon.i18n import Formatter, translations
 
 logger = logging.getLogger(__name__)
 DEMO_FOLDER = Path("jalon-demo")
@@ -49,9 +49,10 @@ def register(app: typer.Typer, _) -> None:
         with user_errors(language):
             summary = load_only(config, language)
         _t = translations(language).gettext
+        fmt = Formatter(language)
         console.print(
             _t("{events} events and {accounts} accounts in the store.").format(
-                events=f"{summary.events_total:,}", accounts=f"{summary.accounts_total:,}"
+                events=fmt.integer(summary.events_total), accounts=fmt.integer(summary.accounts_total)
             )
         )
 
