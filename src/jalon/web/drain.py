@@ -91,6 +91,7 @@ def _drain_traits(
     ).fetchone()[0]
     if last <= after:
         return 0
+
     changed = spool_db.execute(
         "SELECT DISTINCT account_id FROM trait_messages WHERE rowid > ? AND rowid <= ?"
         " AND type = 'group'",
@@ -103,6 +104,7 @@ def _drain_traits(
         ).fetchone()
         accounts[account_id] = json.loads(traits[0]) if traits else {}
     upsert_accounts(connection, accounts)
+
     # Only users named by the new trait messages changed: identify calls set
     # their traits, group calls their account.
     users = spool_db.execute(
@@ -113,6 +115,7 @@ def _drain_traits(
         (after, last),
     ).fetchall()
     upsert_users(connection, users)
+
     spool.mark_drained(spool_db, "trait_messages", last)
     return last - after
 

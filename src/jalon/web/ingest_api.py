@@ -4,8 +4,8 @@
 Each request is checked whole before anything is stored, then queued to the
 spool writer. The response is sent after the spool commit, so a 2xx means
 the messages are on disk. The request body is read by hand rather than by
-FastAPI so that the size limit applies before the body is buffered and the
-error names the offending message; the OpenAPI description still comes from
+FastAPI, so that the size limit applies before the body is buffered and the
+error names the offending message. The OpenAPI description still comes from
 the pydantic models in :mod:`jalon.web.messages`.
 """
 

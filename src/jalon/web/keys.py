@@ -275,8 +275,8 @@ class KeyChecker:
                 raise _unauthorized("unknown key")
             computed = _hash_key(text, salt)
             if not hmac.compare_digest(computed, key_hash):
-                # NOTE: only repeats of one wrong key are answered from memory;
-                # a client trying many secrets for a known id costs one scrypt each.
+                # NOTE: only repeats of one wrong key are rejected from memory,
+                # so a client trying many secrets for a known id costs one scrypt each.
                 if len(self._rejected) < MAX_REMEMBERED_REJECTIONS:
                     self._rejected.add(digest)
                 raise _unauthorized("unknown key")
