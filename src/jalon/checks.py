@@ -16,6 +16,7 @@ from typing import Any
 from jalon.config import Config
 from jalon.errors import N_
 from jalon.milestones.spec import referenced_events, referenced_properties
+from jalon.store.schema import account_column
 
 ERROR, WARNING = "error", "warning"
 MAX_SUGGESTIONS = 3
@@ -61,7 +62,7 @@ def check_project(config: Config, store) -> CheckResult:
         for name in sorted(names - set(properties)):
             findings.append(_unknown("check.unknown_property", path, name, set(properties), ERROR))
     for path, column in _column_references(config):
-        if column not in account_columns:
+        if column not in account_columns and account_column(column) not in account_columns:
             findings.append(_unknown("check.unknown_column", path, column, account_columns, ERROR))
 
     n_events = int(store.execute(store.events().count().as_table()).iloc[0, 0])

@@ -17,6 +17,7 @@ Rules, in one place:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from jalon.milestones.filters import event_predicate
 from jalon.milestones.spec import EventCondition, MilestoneSpec
 
 UNKNOWN_SEGMENT = "(unknown)"
+_NON_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
 STATUS_CENSORED, STATUS_REACHED, STATUS_CHURNED = 0, 1, 2
 
 
@@ -200,8 +202,16 @@ def _as_timestamp(column: ir.Column) -> ir.TimestampColumn:
 
 
 def _account_column(accounts: ir.Table, name: str, path: str) -> str:
+    """Return the accounts column for a column name written in config.
+
+    The store lower-cases accounts columns and replaces other characters
+    with ``_`` (``Signup At`` is ``signup_at``), so both spellings are found.
+    """
     if name in accounts.columns:
         return name
+    stored = _NON_ALPHANUMERIC.sub("_", name.lower())
+    if stored in accounts.columns:
+        return stored
     import difflib
 
     close = difflib.get_close_matches(name, accounts.columns, n=3)
