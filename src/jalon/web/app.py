@@ -151,6 +151,7 @@ def create_app(
     app = FastAPI(title=API_TITLE, version=_version(), lifespan=lifespan)
     app.include_router(read_api.router)
     app.include_router(ingest_api.router)
+    app.include_router(importlib.import_module("jalon.web.dashboard").router)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
