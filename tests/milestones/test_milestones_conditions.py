@@ -352,7 +352,7 @@ def test_users_each_on_own_events(run_milestones):
     assert result.value("a", "m_one_twice_at") == at(2)
     # b: one user, however many reports.
     assert result.value("b", "m_pair_status") == CENSORED
-    # c: the report without a user belongs to nobody.
+    # c: the report without a user counts for no user.
     assert result.value("c", "m_pair_at") == at(2)
     # c: pooled, the second report would be at 1 d; per user, none has two.
     assert result.value("c", "m_one_twice_status") == CENSORED
