@@ -1,0 +1,128 @@
+"""The engine differences handled in ``jalon.store.engine``, on both engines.
+
+Each test checks that the portable helper returns the same value on both engines.
+Tests named ``test_raw_*`` pin the difference itself, so that a version change
+which removes or moves it shows up here.
+
+The log has one account and three events, 23:00 on day 0, 01:00 on day 1
+and 02:00 on day 1, with ``_seq`` 1, 2, 3.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pytest
+from engines_harness import Row, at
+
+from jalon.store.engine import (
+    cumulative_window,
+    elapsed_days,
+    elapsed_seconds,
+    guarded_ln,
+    kaplan_meier_expr,
+    running_product,
+)
+
+EVENTS = [
+    Row("d1", "a", at(0, 23)),
+    Row("d1", "b", at(1, 1)),
+    Row("d1", "c", at(1, 2)),
+]
+
+
+@pytest.fixture(scope="module")
+def store(engine_store):
+    tested, _ = engine_store(EVENTS)
+    return tested
+
+
+def column(store, expr, name="value", order="_seq"):
+    """Evaluate ``expr`` on every event, in ``order`` order, as a list."""
+    events = store.events()
+    table = events.select(events[order], **{name: expr(events)}).order_by(order)
+    return store.execute(table)[name].tolist()
+
+
+def first_and_second(events):
+    """The times of the first and second events, on one row."""
+    firsts = events.filter(events._seq == 1).select(account_id="account_id", t1="ts")
+    seconds = events.filter(events._seq == 2).select(account_id="account_id", t2="ts")
+    return firsts.inner_join(seconds, "account_id")
+
+
+def test_elapsed_seconds_across_midnight(store):
+    pair = first_and_second(store.events())
+    # 23:00 to 01:00 the next day: 2 hours.
+    seconds = store.execute(pair.select(s=elapsed_seconds(pair.t2, pair.t1)))["s"]
+    assert seconds.tolist() == [7200]
+
+
+def test_elapsed_days_across_midnight(store):
+    pair = first_and_second(store.events())
+    days = store.execute(pair.select(d=elapsed_days(pair.t2, pair.t1)))["d"]
+    assert days.tolist() == [2 / 24]
+
+
+def test_raw_day_delta_differs(store, engine):
+    pair = first_and_second(store.events())
+    days = store.execute(pair.select(d=pair.t2.delta(pair.t1, unit="day")))["d"]
+    # DuckDB counts the midnight crossed; Spark counts whole days elapsed.
+    expected = {"duckdb": 1, "spark": 0}[engine]
+    assert days.tolist() == [expected]
+
+
+def test_guarded_ln_of_zero_is_null(store):
+    values = column(store, lambda t: guarded_ln(t._seq - 1))
+    # ln(0) -> null, ln(1) = 0, ln(2).
+    assert values[0] is None or values[0] != values[0]
+    assert values[1:] == pytest.approx([0.0, 0.6931471805599453])
+
+
+def test_raw_ln_of_zero_differs(store, engine):
+    values = column(store, lambda t: (t._seq - 1).cast("float64").ln())
+    if engine == "duckdb":
+        assert values[0] == float("-inf")
+    else:
+        assert values[0] is None or values[0] != values[0]
+
+
+def test_running_product_after_zero(store):
+    window = cumulative_window(order_by=["_seq"])
+    # Values 0, 1, 2: the product is 0 from the first row on.
+    values = column(store, lambda t: running_product(t._seq - 1, window))
+    assert values == [0.0, 0.0, 0.0]
+
+
+def test_running_product_without_zero(store):
+    window = cumulative_window(order_by=["_seq"])
+    # Values 1, 2, 3: running products 1, 2, 6.
+    values = column(store, lambda t: running_product(t._seq, window))
+    assert values == pytest.approx([1.0, 2.0, 6.0], rel=1e-12)
+
+
+def test_cumulative_window_running_sum(store):
+    window = cumulative_window(order_by=["_seq"])
+    # 1, 1 + 2, 1 + 2 + 3.
+    assert column(store, lambda t: t._seq.sum().over(window)) == [1, 3, 6]
+
+
+def test_raw_order_only_window_is_whole_partition(store):
+    window = ibis.window(order_by="_seq")
+    assert column(store, lambda t: t._seq.sum().over(window)) == [6, 6, 6]
+
+
+def test_kaplan_meier_reaches_zero(store):
+    events = store.events()
+    # A life table from the log: time = _seq, one event at each time except
+    # time 1, which is censored. At risk 3, 2, 1: S = 1, 1 * (1 - 1/2) = 0.5,
+    # then 0.5 * (1 - 1/1) = 0, where an unguarded Spark sum would stay at 0.5.
+    life = events.select(
+        group=ibis.literal("all"),
+        time=events._seq.cast("float64"),
+        n_event=(events._seq > 1).cast("int64"),
+        n_competing=ibis.literal(0).cast("int64"),
+        n_censored=(events._seq == 1).cast("int64"),
+    )
+    curve = store.execute(kaplan_meier_expr(life).order_by("time"))
+    assert curve["n_at_risk"].tolist() == [3, 2, 1]
+    assert curve["survival"].tolist() == [1.0, 0.5, 0.0]
