@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from jalon.churn_link import cox, landmark, ltv, segments
 from jalon.churn_link import aha as aha_module
+from jalon.churn_link import cox, landmark, ltv, segments
 from jalon.churn_link.analyze import CAVEAT_NO_CHURN, CAVEAT_NO_MILESTONE
 from jalon.churn_link.settings import ALLOWED_KEYS
 from jalon.i18n import translations

@@ -139,11 +139,16 @@ def test_start_stop_rows_by_hand():
     ]
 
 
-def test_time_varying_cox_matches_lifelines():
+@pytest.mark.parametrize("whole_days", [False, True])
+def test_time_varying_cox_matches_lifelines(whole_days):
+    # Whole days make churn fall on the day another account reaches the
+    # milestone, which checks the (start, stop] convention of the risk set.
     rng = np.random.default_rng(5)
     n = 300
     reach = rng.exponential(15.0, n)
     churn = rng.exponential(80.0, n)
+    if whole_days:
+        reach, churn = np.ceil(reach), np.ceil(churn)
     end = np.minimum(churn, 150.0)
     frame = pd.DataFrame(
         {

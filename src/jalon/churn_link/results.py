@@ -137,7 +137,6 @@ class CoxResult:
     reached: Estimate
     covariates: tuple[CoxCovariate, ...]
     ph_check: PHCheck
-    penalizer: float
     caveats: tuple[str, ...] = ()
 
     def __repr__(self) -> str:

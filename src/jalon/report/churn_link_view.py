@@ -47,8 +47,8 @@ CAVEAT_MESSAGES = {
         "The hazard ratio differs before and after the cut day (p < 0.05): "
         "the single ratio is an average over time."
     ),
-    "cox_penalized": N_(
-        "The model needed a small penalty to converge; ratios are pulled slightly towards 1."
+    "cox_not_converged": N_(
+        "The Cox model did not fully converge, so its ratios are uncertain."
     ),
     "cox_rare_levels_pooled": N_(
         "Segment values with fewer than 30 accounts are pooled with the most common value."
