@@ -12,7 +12,8 @@ given by ``--out``:
 ``accounts.csv``
     One row per enrolment (module, presentation, student), with
     ``registered_at`` (the clock start), ``withdrawn_at`` (empty when the
-    student did not withdraw) and the segment columns. Enrolments without a
+    student did not withdraw), ``presentation_start`` (day 0) and the
+    segment columns. Enrolments without a
     registration date are kept with an empty ``registered_at``, so that
     jalon counts them as excluded (``no_start``) instead of losing them here.
 ``events.csv``
@@ -101,6 +102,7 @@ def build_accounts(data: Path) -> pd.DataFrame:
         accounts[column] = merged[column]
     accounts["registered_at"] = offsets_to_timestamps(codes, merged["date_registration"])
     accounts["withdrawn_at"] = offsets_to_timestamps(codes, merged["date_unregistration"])
+    accounts["presentation_start"] = pd.to_datetime(codes.map(presentation_day_zero))
     for column in SEGMENTS + EXTRA_COLUMNS:
         accounts[column] = merged[column]
     # OULAD writes one IMD band as "10-20" and the others as "20-30%".
