@@ -80,6 +80,11 @@ horizons = [1, 7, 30]
 [churn]
 event = "cancel"
 
+# The churn link is not under test here: a landmark past every account's
+# follow-up makes it skip its Cox fits, which fail on fourteen accounts.
+[analysis]
+landmarks = [60]
+
 [[milestones]]
 id = "first_post"
 name = "First post"
