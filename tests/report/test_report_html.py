@@ -346,13 +346,3 @@ def test_report_tags_are_balanced(lang):
 def test_unbalanced_tags_helper_reports_problems():
     assert unbalanced_tags("<div><p>text</div>") == ["</div> closes <p>"]
     assert unbalanced_tags("<section><p>text</p>") == ["<section> not closed"]
-
-
-def test_report_warns_when_a_partial_is_missing(caplog):
-    analysis = dataclasses.replace(build_analysis(), churn_link=object())
-
-    with caplog.at_level(logging.WARNING, logger="jalon.report.render"):
-        page = parse_html(render_report(analysis, "en"))
-
-    assert page.find_all("section", id="churn-link") == []
-    assert "_churn_link.html.j2 is missing" in caplog.text

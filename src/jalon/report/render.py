@@ -27,10 +27,6 @@ STATIC_DIR = PACKAGE_DIR / "static"
 MAIN_TEMPLATE = "report.html"
 CODE_SPAN = re.compile(r"`([^`]+)`")
 # Sections rendered by partials that other areas write, by Analysis field.
-SECTION_PARTIALS = {
-    "churn_link": "_churn_link.html.j2",
-    "revenue": "_revenue.html.j2",
-}
 
 
 def code_spans(text: str) -> Markup:
@@ -85,24 +81,10 @@ def render_report(analysis: Any, lang: str) -> str:
         ``"en"`` or ``"fr"``.
     """
     view = report_view(analysis, lang)
-    _warn_missing_partials(analysis)
     template = environment(lang).get_template(MAIN_TEMPLATE)
     # Partials written by other areas (the revenue section) format with
     # ``fmt`` themselves, so it is passed beside the view.
     return template.render(view=view, fmt=Formatter(lang))
-
-
-def _warn_missing_partials(analysis: Any) -> None:
-    # The template skips a section whose partial does not exist yet, so log it.
-    for field, partial in SECTION_PARTIALS.items():
-        present = getattr(analysis, field, None) is not None
-        if present and not (TEMPLATES_DIR / partial).is_file():
-            logger.warning(
-                "the analysis has a %s result but %s is missing, so the report "
-                "leaves the section out",
-                field,
-                partial,
-            )
 
 
 def write_report(analysis: Any, path: Path, lang: str) -> Path:
