@@ -17,7 +17,6 @@ the naive median 2 days.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import re
 
 import pytest
