@@ -288,3 +288,21 @@ def test_rank_findings_by_effect_two_per_code():
 def test_estimate_excludes_one():
     assert Estimate(0.5, 0.4, 0.9).excludes_one
     assert not Estimate(0.9, 0.7, 1.1).excludes_one
+
+
+def test_landmark_without_churn_in_group():
+    # At day 7, a0 and a1 reached the milestone and neither churns later,
+    # so the reached group has no churn and no hazard ratio is fitted.
+    frame = pd.DataFrame(
+        {
+            "account_id": ["a0", "a1", "a2", "a3"],
+            "observed_days": [100.0] * 4,
+            "churn_days": [100.0, 100.0, 30.0, 50.0],
+            "churn_status": [0, 0, 1, 1],
+            "m_a_days": [2.0, 3.0, 30.0, 50.0],
+            "m_a_status": [1.0, 1.0, 2.0, 2.0],
+        }
+    )
+    result = landmark_comparison(frame, "a", 7.0, 90.0)
+    assert result.hazard_ratio.value is None
+    assert "landmark_no_churn_in_group" in result.caveats

@@ -39,6 +39,7 @@ MIN_CHURNED_PER_GROUP = 10
 #: Caveat codes.
 CAVEAT_FEW_CHURNED = "landmark_few_churned"
 CAVEAT_EMPTY_GROUP = "landmark_empty_group"
+CAVEAT_NO_CHURN_IN_GROUP = "landmark_no_churn_in_group"
 CAVEAT_NOT_PROPORTIONAL = "landmark_not_proportional"
 CAVEAT_HORIZON_NOT_AFTER = "landmark_horizon_not_after"
 CAVEAT_ASSOCIATION = "association_not_cause"
@@ -237,7 +238,9 @@ def landmark_comparison(
     Returns
     -------
     LandmarkResult
-        Caveat codes: ``landmark_empty_group``, ``landmark_few_churned``
+        Caveat codes: ``landmark_empty_group``,
+        ``landmark_no_churn_in_group`` (no ratio is fitted),
+        ``landmark_few_churned``
         (fewer than 10 churned accounts in a group),
         ``landmark_not_proportional`` (the proportional-hazards test on
         ``reached`` gives p < 0.05), ``landmark_horizon_not_after``,
@@ -260,6 +263,10 @@ def landmark_comparison(
     adjusted = Estimate(None, None, None)
     if reached.n_accounts == 0 or not_reached.n_accounts == 0:
         caveats.append(CAVEAT_EMPTY_GROUP)
+    elif reached.n_churned == 0 or not_reached.n_churned == 0:
+        # A group without churn has no finite hazard ratio: the fit only
+        # drifts towards 0 or infinity.
+        caveats.append(CAVEAT_NO_CHURN_IN_GROUP)
     else:
         estimate, ph_p_value, fit_caveats = _landmark_hazard_ratio(subset)
         caveats.extend(fit_caveats)

@@ -40,6 +40,9 @@ CAVEAT_MESSAGES = {
         "The proportional-hazards test rejects a constant ratio (p < 0.05): "
         "the ratio is an average over time."
     ),
+    "landmark_no_churn_in_group": N_(
+        "No account of one group churned after this landmark, so no ratio is given."
+    ),
     "landmark_horizon_not_after": N_(
         "The retention horizon is not after the landmark."
     ),
