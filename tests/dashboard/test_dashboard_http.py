@@ -105,3 +105,14 @@ def test_account_page_status(dashboard):
     assert statuses == ["Churned before reaching it"]
     status = re.search(r'<dd data-field="status">([^<]+)</dd>', html).group(1)
     assert status == f"Churned on {Formatter('en').date(dt.date(2026, 1, 3))}"
+
+
+def test_invalid_min_days_400(dashboard):
+    response = httpx.get(f"{dashboard.url}/dashboard/late.csv?min_days=-3", timeout=120)
+    assert response.status_code == 400
+    assert response.json()["code"] == "dashboard.invalid_min_days"
+
+
+def test_empty_min_days_no_filter(dashboard):
+    response = httpx.get(f"{dashboard.url}/dashboard/late.csv?min_days=&milestone=", timeout=120)
+    assert response.text == EXPECTED_CSV

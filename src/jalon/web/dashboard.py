@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from jalon.errors import N_, ApiError
@@ -127,6 +127,24 @@ def rule_text(settings: Any, text: Text) -> str:
     ).format(share=share)
 
 
+def parse_min_days(value: str | None) -> float | None:
+    """Read the ``min_days`` filter; an empty form field means no filter."""
+    if value is None or not value.strip():
+        return None
+    try:
+        days = float(value)
+    except ValueError:
+        days = -1.0
+    if not days >= 0:
+        raise ApiError(
+            "dashboard.invalid_min_days",
+            N_("min_days has the invalid value {value!r}: give a number of days of at least 0."),
+            status=400,
+            value=value,
+        )
+    return days
+
+
 @router.get("/", include_in_schema=False)
 def root() -> RedirectResponse:
     return RedirectResponse(f"{PREFIX}/")
@@ -142,11 +160,11 @@ def late_page(
     request: Request,
     milestone: str | None = None,
     segment: str | None = None,
-    min_days: float | None = Query(None, ge=0),
+    min_days: str | None = None,
 ) -> HTMLResponse:
     lang = request_language(request)
     _cache, figures = _figures(request)
-    view = late_view(figures.late, Text(lang), milestone, segment, min_days)
+    view = late_view(figures.late, Text(lang), milestone, segment, parse_min_days(min_days))
     query = urlencode({k: v for k, v in view["selected"].items() if v})
     return _render(request, "late", late=view, query=query)
 
@@ -156,12 +174,12 @@ def late_csv_export(
     request: Request,
     milestone: str | None = None,
     segment: str | None = None,
-    min_days: float | None = Query(None, ge=0),
+    min_days: str | None = None,
 ) -> Response:
     from jalon.alerts import filter_late
 
     _cache, figures = _figures(request)
-    body = late_csv(filter_late(figures.late, milestone, segment, min_days))
+    body = late_csv(filter_late(figures.late, milestone, segment, parse_min_days(min_days)))
     headers = {"Content-Disposition": 'attachment; filename="late-accounts.csv"'}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
@@ -209,14 +227,14 @@ def late_json(
     request: Request,
     milestone: str | None = None,
     segment: str | None = None,
-    min_days: float | None = Query(None, ge=0),
+    min_days: str | None = None,
 ) -> list[dict[str, Any]]:
     from jalon.alerts import filter_late
     from jalon.alerts.run import late_payload
 
     require_read_key(request)
     _cache, figures = _figures(request)
-    kept = filter_late(figures.late, milestone, segment, min_days)
+    kept = filter_late(figures.late, milestone, segment, parse_min_days(min_days))
     return late_payload(figures.analysis.project_name, kept, figures.alerts)["accounts"]
 
 
