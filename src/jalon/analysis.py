@@ -167,7 +167,9 @@ def run_analysis(
 
 def _materialize(store, table: ir.Table) -> ir.Table:
     """Compute the per-account table once, so each statistic reads a small table."""
-    return store.con.create_table(ACCOUNT_TABLE_NAME, table, temp=True, overwrite=True)
+    from jalon.store.engine import materialize
+
+    return materialize(store, table, ACCOUNT_TABLE_NAME)
 
 
 def _population(store, accounts: AccountTable, table: ir.Table) -> Population:

@@ -76,19 +76,21 @@ def run_project(config_path: Path, language: str, synthetic: bool, step):
     from jalon.analysis import run_analysis
     from jalon.config import load_config
     from jalon.ingest import load_project
-    from jalon.store import Store
+    from jalon.store.engine import open_store
 
     config = load_config(config_path)
-    with Store.open(config.store_path) as store:
-        step("load")
-        ingest = load_project(
-            store,
-            config.events,
-            config.accounts,
-            base_dir=config.base_dir,
-            timezone=config.timezone,
-            progress=lambda name, done, total: step("load", done, total),
-        )
+    with open_store(config) as store:
+        ingest = None
+        if config.engine == "duckdb":
+            step("load")
+            ingest = load_project(
+                store,
+                config.events,
+                config.accounts,
+                base_dir=config.base_dir,
+                timezone=config.timezone,
+                progress=lambda name, done, total: step("load", done, total),
+            )
         analysis = run_analysis(config, store, synthetic=synthetic, ingest=ingest, progress=step)
     return config, analysis
 
