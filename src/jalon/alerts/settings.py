@@ -7,8 +7,8 @@
     of its segment's Kaplan-Meier time to the milestone. ``"days"``: late past
     a fixed number of days.
 ``percentile``
-    Share between 0 and 1 whose Kaplan-Meier time is the expected time;
-    default 0.75. The analysis computes 0.5, 0.75 and 0.9 only.
+    Share whose Kaplan-Meier time is the expected time: 0.5, 0.75 (default)
+    or 0.9, the percentiles the analysis computes.
 ``days``
     Expected days when ``rule = "days"``: a number, or a table of numbers by
     milestone id (milestones it leaves out are not checked).
@@ -50,6 +50,7 @@ from typing import Any
 
 from jalon.errors import N_
 from jalon.milestones.spec import check_keys, config_error
+from jalon.survival.summary import DEFAULT_QUANTILES
 
 RULE_PERCENTILE = "percentile"
 RULE_DAYS = "days"
@@ -170,8 +171,9 @@ def parse_alert_settings(
     if rule not in RULES:
         raise _invalid("alerts.rule", rule, ", ".join(RULES))
     percentile = _number(raw.get("percentile", DEFAULT_PERCENTILE), "alerts.percentile")
-    if not 0 < percentile < 1:
-        raise _invalid("alerts.percentile", percentile, "0 < percentile < 1")
+    if percentile not in DEFAULT_QUANTILES:
+        allowed = ", ".join(f"{q:g}" for q in DEFAULT_QUANTILES)
+        raise _invalid("alerts.percentile", percentile, allowed)
     days = _parse_days(raw.get("days"), milestone_ids)
     if rule == RULE_DAYS and days is None:
         raise _invalid("alerts.days", None, N_("a number of days when rule = \"days\""))
