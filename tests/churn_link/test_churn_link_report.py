@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from jalon.churn_link import Finding, analyze_churn_link
+from jalon.churn_link import Finding
 from jalon.demo import generate_demo
 from jalon.i18n import Formatter, translations
 from jalon.report.churn_link_view import churn_link_view, findings_text
@@ -26,11 +26,10 @@ ANALYSIS = {
 
 @pytest.fixture(scope="module")
 def analysis(tmp_path_factory):
-    """run_analysis on a small demo, with the churn link result attached."""
-    from jalon.analysis import ACCOUNT_TABLE_NAME, run_analysis
+    """run_analysis on a small demo; it runs the churn link since churn is set."""
+    from jalon.analysis import run_analysis
     from jalon.config import load_config
     from jalon.ingest import load_project
-    from jalon.milestones.accounts import build_account_table
     from jalon.store import Store
 
     folder = tmp_path_factory.mktemp("report_demo")
@@ -45,19 +44,7 @@ def analysis(tmp_path_factory):
             base_dir=config.base_dir,
             timezone=config.timezone,
         )
-        result = run_analysis(config, store)
-        built = build_account_table(
-            config,
-            store.events(),
-            store.accounts(),
-            store.properties(),
-            result.window.end,
-        )
-        table = store.con.table(ACCOUNT_TABLE_NAME)
-        churn_link = analyze_churn_link(
-            config, table, built.events_used, store.execute, store.properties()
-        )
-    return dataclasses.replace(result, churn_link=churn_link)
+        return run_analysis(config, store)
 
 
 def test_landmarks_cover_every_milestone_and_day(analysis):
