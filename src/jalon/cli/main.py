@@ -137,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         level=os.environ.get("JALON_LOG_LEVEL", "ERROR").upper(),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # Statistical caveats are stored on the results and shown translated in
+    # the summary and the report, so Python's own warning output would only
+    # repeat them in English; they go to the log instead.
+    logging.captureWarnings(True)
     lang = language_from_argv(argv)
     command = typer.main.get_command(build_app(lang))
     _translate_help_options(command, translations(lang).gettext)
