@@ -54,8 +54,8 @@ INVITE_MEDIAN_DAYS = 10.0
 INVITE_WINDOW_DAYS = 14
 CHURN_MEDIAN_DAYS = 60.0
 SECONDS_PER_DAY = 86400
-#: Events per Parquet file; DuckDB splits the output at about this many rows.
-ROWS_PER_FILE = 5_000_000
+#: DuckDB starts a new Parquet file past this size, so a large log is many files.
+FILE_SIZE = "64MB"
 
 LN2 = math.log(2)
 
@@ -144,7 +144,7 @@ def generate(
     con.execute(
         f"""COPY (SELECT account_id, user_id, event, timestamp FROM ({events}))
             TO '{events_dir}' (FORMAT parquet, OVERWRITE_OR_IGNORE true,
-            FILE_SIZE_BYTES '200MB', ROW_GROUP_SIZE 122880)"""
+            FILE_SIZE_BYTES '{FILE_SIZE}', ROW_GROUP_SIZE 122880)"""
     )
     con.execute(
         f"COPY (SELECT account_id, signup_at, plan FROM acc ORDER BY i) "
