@@ -84,7 +84,9 @@ def test_webhook_payload_lists_late_pairs(snapshot, receiver, tmp_path):
 
 def test_webhook_retried_after_server_errors(snapshot, receiver, tmp_path):
     receiver.statuses = [503, 502]
-    settings = settings_for(tmp_path, retries=3, webhook={"url": receiver.url, "secret": SECRET})
+    settings = settings_for(
+        tmp_path, retries=3, webhook={"url": receiver.url, "secret": SECRET}
+    )
     result = run_alerts(snapshot, settings)
     assert len(receiver.requests) == 3
     assert result.sent == {"webhook": 3}
@@ -136,7 +138,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.Message] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -168,7 +170,11 @@ def test_email_in_french(snapshot, smtp_inbox, tmp_path):
     inbox, port = smtp_inbox
     email_table = {"host": LOOPBACK, "port": port, "to": ["cs@example.test"]}
     run_alerts(snapshot, settings_for(tmp_path, language="fr", email=email_table))
-    subject = str(email.header.make_header(email.header.decode_header(inbox.messages[0]["Subject"])))
+    subject = str(
+        email.header.make_header(
+            email.header.decode_header(inbox.messages[0]["Subject"])
+        )
+    )
     assert subject == "Latecomers : 3 comptes en retard sur la valeur"
 
 

@@ -16,7 +16,11 @@ COMMANDS = ("jalon alerts run", "jalon alerts list", "--dry-run")
 def test_every_key_documented(lang):
     text = (DOCS / lang / "serve.md").read_text(encoding="utf-8")
     keys = ALERT_KEYS + WEBHOOK_KEYS + EMAIL_KEYS + SERVE_KEYS
-    missing = [key for key in keys if f"| `{key}` |" not in text and f"`[alerts.{key}]`" not in text]
+    missing = [
+        key
+        for key in keys
+        if f"| `{key}` |" not in text and f"`[alerts.{key}]`" not in text
+    ]
     assert missing == []
 
 

@@ -27,7 +27,11 @@ def test_expected_days_by_segment(snapshot):
 def test_late_accounts_percentile_rule(snapshot):
     late = late_accounts(snapshot.accounts, snapshot.analysis, settings())
     found = {
-        (row.account_id, row.milestone): (row.elapsed_days, row.expected_days, row.days_late)
+        (row.account_id, row.milestone): (
+            row.elapsed_days,
+            row.expected_days,
+            row.days_late,
+        )
         for row in late.itertuples()
     }
     assert found == EXPECTED_LATE
@@ -39,25 +43,35 @@ def test_late_accounts_sorted_by_days_late(snapshot):
 
 
 def test_churned_account_never_late(snapshot):
-    late = late_accounts(snapshot.accounts, snapshot.analysis, settings(rule="days", days=1))
+    late = late_accounts(
+        snapshot.accounts, snapshot.analysis, settings(rule="days", days=1)
+    )
     assert "t2" not in set(late["account_id"])
 
 
 def test_fixed_days_rule(snapshot):
     # Past 25 days: p6 and t1 (30 days observed); f6 has 20.
-    late = late_accounts(snapshot.accounts, snapshot.analysis, settings(rule="days", days=25))
+    late = late_accounts(
+        snapshot.accounts, snapshot.analysis, settings(rule="days", days=25)
+    )
     assert sorted(late["account_id"]) == ["p6", "t1"]
 
 
 def test_fixed_days_keep_segment(snapshot):
-    late = late_accounts(snapshot.accounts, snapshot.analysis, settings(rule="days", days=25))
+    late = late_accounts(
+        snapshot.accounts, snapshot.analysis, settings(rule="days", days=25)
+    )
     assert dict(zip(late["account_id"], late["segment"])) == {"p6": "pro", "t1": "team"}
 
 
 def test_without_segment_uses_overall(snapshot):
     late = late_accounts(snapshot.accounts, snapshot.analysis, settings(segment=None))
     # Overall 75th percentile is 10 days: p6 and t1 (30), f6 (20).
-    assert dict(zip(late["account_id"], late["days_late"])) == {"p6": 20.0, "t1": 20.0, "f6": 10.0}
+    assert dict(zip(late["account_id"], late["days_late"])) == {
+        "p6": 20.0,
+        "t1": 20.0,
+        "f6": 10.0,
+    }
 
 
 def test_filter_late_by_segment_and_days(snapshot):

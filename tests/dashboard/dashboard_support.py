@@ -14,13 +14,13 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "alerts"))
 
-from alerts_support import write_project  # noqa: E402
+from alerts_support import write_project
 
-from jalon.alerts import compute_snapshot  # noqa: E402
-from jalon.web.app import create_app  # noqa: E402
-from jalon.web.keys import create_key  # noqa: E402
-from jalon.web.project import ProjectContext  # noqa: E402
-from jalon.web.state import ServerSettings  # noqa: E402
+from jalon.alerts import compute_snapshot
+from jalon.web.app import create_app
+from jalon.web.keys import create_key
+from jalon.web.project import ProjectContext
+from jalon.web.state import ServerSettings
 
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_S = 60.0
@@ -57,7 +57,9 @@ def start_dashboard(folder: Path, extra: str = "") -> Dashboard:
     _, write_key = create_key(project.keys_path, "dashboard writer", "write")
     port = free_port()
     app = create_app(project, ServerSettings(drain_interval_s=0))
-    server = uvicorn.Server(uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://{LOOPBACK}:{port}"

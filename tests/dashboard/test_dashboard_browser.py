@@ -29,9 +29,16 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PAGES = ("/dashboard/", "/dashboard/milestones", "/dashboard/churn", "/dashboard/late", "/dashboard/accounts/p6")
+PAGES = (
+    "/dashboard/",
+    "/dashboard/milestones",
+    "/dashboard/churn",
+    "/dashboard/late",
+    "/dashboard/accounts/p6",
+)
 PAGE_TIMEOUT_MS = 120_000
 LANGUAGES = ("en", "fr")
+# Without it, Rich wraps the CLI tables at 80 columns and splits their rows.
 WIDE_CONSOLE = {"COLUMNS": "200"}
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
@@ -42,7 +49,9 @@ def browser():
     if shutil.which(CHROMIUM) is None:
         pytest.skip(f"{CHROMIUM} is missing: run scripts/install-browser.sh")
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=LAUNCH_ARGS
+        )
         try:
             yield chromium
         finally:
@@ -87,8 +96,12 @@ def test_key_figures_match_cli(page, dashboard, tmp_path, lang):
     median = row.locator('[data-field="median"]').inner_text()
 
     report = tmp_path / "report.html"
-    output = cli_output(["report", "--config", str(dashboard.config), "--out", str(report)], lang)
-    cli_row = next(line for line in output.splitlines() if line.startswith("│ First post "))
+    output = cli_output(
+        ["report", "--config", str(dashboard.config), "--out", str(report)], lang
+    )
+    cli_row = next(
+        line for line in output.splitlines() if line.startswith("│ First post ")
+    )
     cli_cells = [cell.strip() for cell in cli_row.split("│") if cell.strip()]
     # CLI columns: milestone, reached, churned first, not reached yet, one
     # share per horizon, then the median with its interval.
@@ -104,7 +117,9 @@ def test_late_list_matches_cli(page, dashboard, lang):
     page.goto(f"/dashboard/late?lang={lang}")
     rows = page.locator('table[data-table="late"] tbody tr')
     shown = {
-        rows.nth(i).get_attribute("data-account"): rows.nth(i).locator('[data-field="days_late"]').inner_text()
+        rows.nth(i).get_attribute("data-account"): rows.nth(i)
+        .locator('[data-field="days_late"]')
+        .inner_text()
         for i in range(rows.count())
     }
 
@@ -148,11 +163,15 @@ def test_late_filter_and_sort(page):
 
 
 def test_phone_width_has_no_horizontal_scroll(browser, dashboard):
-    context = browser.new_context(base_url=dashboard.url, viewport={"width": 390, "height": 844})
+    context = browser.new_context(
+        base_url=dashboard.url, viewport={"width": 390, "height": 844}
+    )
     try:
         tab = context.new_page()
         tab.goto("/dashboard/late?lang=fr", timeout=PAGE_TIMEOUT_MS)
-        overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        overflow = tab.evaluate(
+            "document.documentElement.scrollWidth - window.innerWidth"
+        )
     finally:
         context.close()
     assert overflow <= 0
@@ -163,4 +182,9 @@ def test_account_page_lists_timeline(page):
     events = page.locator('[data-table="events"] code').all_inner_texts()
     # p1: login at hour 1 of day 0, post on day 1.
     assert events == ["login", "post"]
-    assert re.match(r"Reached on ", page.locator('[data-table="account-milestones"] [data-field="status"]').inner_text())
+    assert re.match(
+        r"Reached on ",
+        page.locator(
+            '[data-table="account-milestones"] [data-field="status"]'
+        ).inner_text(),
+    )

@@ -14,7 +14,13 @@ import pytest
 
 from jalon.i18n import Formatter
 
-PAGES = ("/dashboard/", "/dashboard/milestones", "/dashboard/churn", "/dashboard/late", "/dashboard/accounts/p6")
+PAGES = (
+    "/dashboard/",
+    "/dashboard/milestones",
+    "/dashboard/churn",
+    "/dashboard/late",
+    "/dashboard/accounts/p6",
+)
 EXPECTED_CSV = (
     "account_id,milestone,segment,start_at,elapsed_days,expected_days,days_late\n"
     "p6,first_post,pro,2026-01-01T00:00:00,30.0,5.0,25.0\n"
@@ -30,8 +36,12 @@ def test_late_csv_export(dashboard):
 
 
 def test_late_csv_filtered(dashboard):
-    response = httpx.get(f"{dashboard.url}/dashboard/late.csv?segment=free&min_days=5", timeout=120)
-    assert response.text.splitlines()[1:] == ["f6,first_post,free,2026-01-11T00:00:00,20.0,10.0,10.0"]
+    response = httpx.get(
+        f"{dashboard.url}/dashboard/late.csv?segment=free&min_days=5", timeout=120
+    )
+    assert response.text.splitlines()[1:] == [
+        "f6,first_post,free,2026-01-11T00:00:00,20.0,10.0,10.0"
+    ]
 
 
 def test_late_page_filter_min_days(dashboard):
@@ -53,7 +63,9 @@ def test_page_language_from_query(dashboard, lang):
 
 
 def test_french_from_accept_language(dashboard):
-    response = httpx.get(f"{dashboard.url}/dashboard/", headers={"Accept-Language": "fr-FR"}, timeout=120)
+    response = httpx.get(
+        f"{dashboard.url}/dashboard/", headers={"Accept-Language": "fr-FR"}, timeout=120
+    )
     assert '<html lang="fr">' in response.text
 
 
@@ -94,7 +106,9 @@ def test_unknown_account_404(dashboard):
 
 
 def test_static_rejects_other_files(dashboard):
-    response = httpx.get(f"{dashboard.url}/dashboard/static/..%2Fdashboard.py", timeout=120)
+    response = httpx.get(
+        f"{dashboard.url}/dashboard/static/..%2Fdashboard.py", timeout=120
+    )
     assert response.status_code == 404
 
 
@@ -114,5 +128,7 @@ def test_invalid_min_days_400(dashboard):
 
 
 def test_empty_min_days_no_filter(dashboard):
-    response = httpx.get(f"{dashboard.url}/dashboard/late.csv?min_days=&milestone=", timeout=120)
+    response = httpx.get(
+        f"{dashboard.url}/dashboard/late.csv?min_days=&milestone=", timeout=120
+    )
     assert response.text == EXPECTED_CSV

@@ -28,7 +28,9 @@ def test_api_event_clears_late_account(tmp_path):
         after = httpx.get(f"{live.url}/dashboard/late.csv?refresh=1", timeout=120).text
 
         # The CLI works on the same project while the server runs.
-        listed = CliRunner().invoke(build_app("en"), ["alerts", "list", "--config", str(live.config)])
+        listed = CliRunner().invoke(
+            build_app("en"), ["alerts", "list", "--config", str(live.config)]
+        )
     finally:
         live.stop()
     assert sent.status_code == 200, sent.text

@@ -19,7 +19,7 @@ def test_scheduler_sends_signed_webhook(tmp_path):
     received: list[tuple[str, bytes]] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((self.headers["X-Jalon-Signature"], body))
             self.send_response(204)
@@ -52,5 +52,8 @@ def test_scheduler_sends_signed_webhook(tmp_path):
     signature, body = received[0]
     accounts = sorted(item["account_id"] for item in json.loads(body)["accounts"])
     assert len(received) == 1
-    assert signature == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert (
+        signature
+        == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    )
     assert accounts == ["f6", "p6", "t1"]

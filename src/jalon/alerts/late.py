@@ -49,10 +49,12 @@ def percentile_days(summary: Any, q: float) -> float | None:
     raise KeyError(q)
 
 
-def expected_days(analysis: Any, milestone_id: str, settings: AlertSettings) -> dict[str, float]:
+def expected_days(
+    analysis: Any, milestone_id: str, settings: AlertSettings
+) -> dict[str, float]:
     """Return the expected days of one milestone by segment value.
 
-    The key ``"all"`` holds the overall expected time, which applies to a
+    The key ``"all"`` maps to the overall expected time, which applies to a
     segment value whose own percentile is not reached (or to every account
     when ``settings.segment`` is None). A missing key means no expected time.
     """
@@ -101,7 +103,9 @@ def late_accounts(
     ]
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
-        return pd.DataFrame({column: pd.Series(dtype=object) for column in LATE_COLUMNS})
+        return pd.DataFrame(
+            {column: pd.Series(dtype=object) for column in LATE_COLUMNS}
+        )
     late = pd.concat(frames, ignore_index=True)
     late = late.sort_values(
         ["milestone", "days_late", "account_id"], ascending=[True, False, True]
@@ -122,7 +126,9 @@ def _late_for_milestone(
 ) -> pd.DataFrame:
     expected = expected_days(analysis, milestone_id, settings)
     if not expected:
-        logger.info("milestone %s has no expected time, so no account is late", milestone_id)
+        logger.info(
+            "milestone %s has no expected time, so no account is late", milestone_id
+        )
         return pd.DataFrame()
 
     status = accounts[f"m_{milestone_id}_status"]

@@ -83,10 +83,12 @@ def compute_snapshot(config_path: Path | str, load_files: bool = True) -> Snapsh
             )
         analysis = run_analysis(config, store, ingest=ingest)
         accounts = store.execute(store.con.table(ACCOUNT_TABLE_NAME))
-    return Snapshot(config, analysis, accounts, dt.datetime.now(dt.timezone.utc))
+    return Snapshot(config, analysis, accounts, dt.datetime.now(dt.UTC))
 
 
-def late_payload(project: str, late: pd.DataFrame, settings: AlertSettings) -> dict[str, Any]:
+def late_payload(
+    project: str, late: pd.DataFrame, settings: AlertSettings
+) -> dict[str, Any]:
     """Build the webhook body: the project, the rule and one item per late pair."""
     items = []
     for row in late.itertuples(index=False):
@@ -96,7 +98,9 @@ def late_payload(project: str, late: pd.DataFrame, settings: AlertSettings) -> d
                 "milestone": row.milestone,
                 "milestone_name": row.milestone_name,
                 "segment": row.segment,
-                "start_at": pd.Timestamp(row.start_at).isoformat() if pd.notna(row.start_at) else None,
+                "start_at": pd.Timestamp(row.start_at).isoformat()
+                if pd.notna(row.start_at)
+                else None,
                 "elapsed_days": round(float(row.elapsed_days), 3),
                 "expected_days": round(float(row.expected_days), 3),
                 "days_late": round(float(row.days_late), 3),
@@ -105,8 +109,12 @@ def late_payload(project: str, late: pd.DataFrame, settings: AlertSettings) -> d
     return {
         "type": PAYLOAD_TYPE,
         "project": project,
-        "sent_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "rule": {"name": settings.rule, "percentile": settings.percentile, "segment": settings.segment},
+        "sent_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "rule": {
+            "name": settings.rule,
+            "percentile": settings.percentile,
+            "segment": settings.segment,
+        },
         "accounts": items,
     }
 
@@ -118,10 +126,17 @@ def email_text(project: str, late: pd.DataFrame, lang: str) -> tuple[str, str]:
     subject = _("{project}: {count} accounts late to value").format(
         project=project, count=fmt.integer(len(late))
     )
-    lines = [_("These accounts passed the expected time to a milestone without reaching it:"), ""]
+    lines = [
+        _(
+            "These accounts passed the expected time to a milestone without reaching it:"
+        ),
+        "",
+    ]
     for row in late.itertuples(index=False):
         lines.append(
-            _("{account} ({segment}): {milestone}, {elapsed} since the start, expected {expected}").format(
+            _(
+                "{account} ({segment}): {milestone}, {elapsed} since the start, expected {expected}"
+            ).format(
                 account=row.account_id,
                 segment=row.segment,
                 milestone=row.milestone_name,
@@ -158,7 +173,12 @@ def run_alerts(
         state.clear_except(pairs)
         for destination in _destinations(settings):
             known = state.alerted(destination)
-            new = late[[pair not in known for pair in zip(late["account_id"], late["milestone"])]]
+            new = late[
+                [
+                    pair not in known
+                    for pair in zip(late["account_id"], late["milestone"])
+                ]
+            ]
             if new.empty:
                 sent[destination] = 0
                 continue
@@ -169,7 +189,9 @@ def run_alerts(
                 continue
             state.mark_late(destination, zip(new["account_id"], new["milestone"]))
             sent[destination] = len(new)
-    logger.info("alert run: %d late pairs, sent %s, failed %s", len(pairs), sent, failed)
+    logger.info(
+        "alert run: %d late pairs, sent %s, failed %s", len(pairs), sent, failed
+    )
     return AlertRun(n_late=len(pairs), sent=sent, failed=failed, late=late)
 
 
@@ -182,11 +204,18 @@ def _destinations(settings: AlertSettings) -> list[str]:
     return destinations
 
 
-def _deliver(destination: str, project: str, late: pd.DataFrame, settings: AlertSettings) -> None:
+def _deliver(
+    destination: str, project: str, late: pd.DataFrame, settings: AlertSettings
+) -> None:
     retry = Retry.from_settings(settings)
     if destination == DESTINATION_WEBHOOK:
         assert settings.webhook is not None
-        post_webhook(settings.webhook, late_payload(project, late, settings), retry, settings.timeout_s)
+        post_webhook(
+            settings.webhook,
+            late_payload(project, late, settings),
+            retry,
+            settings.timeout_s,
+        )
     else:
         assert settings.email is not None
         subject, text = email_text(project, late, settings.language)

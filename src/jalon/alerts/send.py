@@ -1,6 +1,6 @@
 """Send late-account alerts: a signed JSON webhook and an email, with retries.
 
-The webhook body is UTF-8 JSON; the header ``X-Jalon-Signature`` holds
+The webhook body is UTF-8 JSON; the header ``X-Jalon-Signature`` contains
 ``sha256=`` and the hex HMAC-SHA256 of the exact body bytes under the
 configured secret, so a receiver recomputes it on the raw body before
 parsing. Failed attempts are retried ``retries`` times, waiting
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Jalon-Signature"
 SIGNATURE_PREFIX = "sha256="
 BACKOFF_FACTOR = 2.0
-# Server errors and rate limiting may pass; other 4xx answers will not change.
+# Server errors and rate limiting may be transient, but other 4xx responses are not.
 RETRY_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
 
 
@@ -54,7 +54,9 @@ class Retry:
         >>> Retry(3, 0.5).delays()
         [0.5, 1.0, 2.0]
         """
-        return [self.backoff_s * BACKOFF_FACTOR**attempt for attempt in range(self.retries)]
+        return [
+            self.backoff_s * BACKOFF_FACTOR**attempt for attempt in range(self.retries)
+        ]
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -69,7 +71,9 @@ def sign(body: bytes, secret: str) -> str:
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
     """Serialize a payload as the exact bytes that are signed and sent."""
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str).encode(
+        "utf-8"
+    )
 
 
 def with_retries(
@@ -99,7 +103,12 @@ def with_retries(
         except DeliveryError as error:
             retryable = getattr(error, "retryable", True)
             if not retryable or attempt > len(delays):
-                logger.error("alert to %s failed after %d attempts: %s", destination, attempt, error)
+                logger.error(
+                    "alert to %s failed after %d attempts: %s",
+                    destination,
+                    attempt,
+                    error,
+                )
                 raise
             delay = delays[attempt - 1]
             logger.warning(
@@ -129,9 +138,13 @@ def post_webhook(
 
     def attempt() -> None:
         try:
-            response = httpx.post(webhook.url, content=body, headers=headers, timeout=timeout_s)
+            response = httpx.post(
+                webhook.url, content=body, headers=headers, timeout=timeout_s
+            )
         except httpx.HTTPError as error:
-            raise _failure(f"{type(error).__name__}: {error}", retryable=True) from error
+            raise _failure(
+                f"{type(error).__name__}: {error}", retryable=True
+            ) from error
         if response.status_code >= 300:
             retryable = response.status_code in RETRY_STATUSES
             raise _failure(f"HTTP {response.status_code}", retryable=retryable)
@@ -162,6 +175,8 @@ def send_email(
             retryable = 400 <= error.smtp_code < 500
             raise _failure(f"SMTP {error.smtp_code}", retryable=retryable) from error
         except (smtplib.SMTPException, OSError) as error:
-            raise _failure(f"{type(error).__name__}: {error}", retryable=True) from error
+            raise _failure(
+                f"{type(error).__name__}: {error}", retryable=True
+            ) from error
 
     return with_retries(attempt, f"smtp {email.host}:{email.port}", retry)

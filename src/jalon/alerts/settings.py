@@ -21,8 +21,9 @@
     SQLite file of the accounts already alerted, relative to jalon.toml;
     default ``.jalon/alerts.sqlite``.
 ``retries``, ``backoff_seconds``, ``timeout_seconds``
-    Attempts after the first failed one, first wait before a retry (doubled
-    at each retry), and timeout of one attempt; defaults 3, 2.0 and 10.0.
+    Attempts after the first failed one (default 3), the wait before the
+    first retry, doubled at each retry (default 2.0 s), and the timeout of
+    one attempt (default 10.0 s).
 ``language``
     ``"en"`` or ``"fr"`` for the email text; default ``"en"``.
 ``[alerts.webhook]``
@@ -81,7 +82,16 @@ ALERT_KEYS = (
     "email",
 )
 WEBHOOK_KEYS = ("url", "secret", "secret_env")
-EMAIL_KEYS = ("host", "port", "from", "to", "starttls", "username", "password", "password_env")
+EMAIL_KEYS = (
+    "host",
+    "port",
+    "from",
+    "to",
+    "starttls",
+    "username",
+    "password",
+    "password_env",
+)
 SERVE_KEYS = ("refresh_seconds", "alerts_interval_minutes")
 
 
@@ -176,7 +186,7 @@ def parse_alert_settings(
         raise _invalid("alerts.percentile", percentile, allowed)
     days = _parse_days(raw.get("days"), milestone_ids)
     if rule == RULE_DAYS and days is None:
-        raise _invalid("alerts.days", None, N_("a number of days when rule = \"days\""))
+        raise _invalid("alerts.days", None, N_('a number of days when rule = "days"'))
     segment = raw.get("segment", segments[0] if segments else None)
     if segment is not None and segment not in segments:
         raise _invalid("alerts.segment", segment, ", ".join(segments) or "-")
@@ -187,9 +197,15 @@ def parse_alert_settings(
         segment=segment,
         milestones=_parse_milestone_ids(raw.get("milestones"), milestone_ids),
         state_path=(base_dir / _text(raw.get("state", DEFAULT_STATE), "alerts.state")),
-        retries=int(_non_negative(raw.get("retries", DEFAULT_RETRIES), "alerts.retries")),
-        backoff_s=_non_negative(raw.get("backoff_seconds", DEFAULT_BACKOFF_S), "alerts.backoff_seconds"),
-        timeout_s=_positive(raw.get("timeout_seconds", DEFAULT_TIMEOUT_S), "alerts.timeout_seconds"),
+        retries=int(
+            _non_negative(raw.get("retries", DEFAULT_RETRIES), "alerts.retries")
+        ),
+        backoff_s=_non_negative(
+            raw.get("backoff_seconds", DEFAULT_BACKOFF_S), "alerts.backoff_seconds"
+        ),
+        timeout_s=_positive(
+            raw.get("timeout_seconds", DEFAULT_TIMEOUT_S), "alerts.timeout_seconds"
+        ),
         language=_language(raw.get("language", "en")),
         webhook=_parse_webhook(raw.get("webhook")),
         email=_parse_email(raw.get("email")),
@@ -204,7 +220,9 @@ def parse_serve_settings(raw: Mapping[str, Any]) -> ServeSettings:
     """
     check_keys(dict(raw), SERVE_KEYS, "serve")
     return ServeSettings(
-        refresh_s=_non_negative(raw.get("refresh_seconds", DEFAULT_REFRESH_S), "serve.refresh_seconds"),
+        refresh_s=_non_negative(
+            raw.get("refresh_seconds", DEFAULT_REFRESH_S), "serve.refresh_seconds"
+        ),
         alerts_interval_min=_non_negative(
             raw.get("alerts_interval_minutes", DEFAULT_ALERTS_INTERVAL_MIN),
             "serve.alerts_interval_minutes",
@@ -264,7 +282,9 @@ def _language(value: Any) -> str:
     return value
 
 
-def _parse_days(value: Any, milestone_ids: tuple[str, ...]) -> float | dict[str, float] | None:
+def _parse_days(
+    value: Any, milestone_ids: tuple[str, ...]
+) -> float | dict[str, float] | None:
     if value is None:
         return None
     if isinstance(value, dict):
@@ -277,14 +297,18 @@ def _parse_days(value: Any, milestone_ids: tuple[str, ...]) -> float | dict[str,
     return _positive(value, "alerts.days")
 
 
-def _parse_milestone_ids(value: Any, milestone_ids: tuple[str, ...]) -> tuple[str, ...] | None:
+def _parse_milestone_ids(
+    value: Any, milestone_ids: tuple[str, ...]
+) -> tuple[str, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise _invalid("alerts.milestones", value, N_("a list of milestone ids"))
     for index, item in enumerate(value):
         if milestone_ids and item not in milestone_ids:
-            raise _invalid(f"alerts.milestones[{index}]", item, ", ".join(milestone_ids))
+            raise _invalid(
+                f"alerts.milestones[{index}]", item, ", ".join(milestone_ids)
+            )
     return tuple(value)
 
 
@@ -296,7 +320,9 @@ def _secret(table: Mapping[str, Any], key: str, path: str) -> str | None:
         return None
     env_name = _text(env_name, f"{path}.{key}_env")
     if env_name not in os.environ:
-        raise _invalid(f"{path}.{key}_env", env_name, N_("the name of a set environment variable"))
+        raise _invalid(
+            f"{path}.{key}_env", env_name, N_("the name of a set environment variable")
+        )
     return os.environ[env_name]
 
 
@@ -321,7 +347,11 @@ def _parse_email(value: Any) -> EmailSettings | None:
     to = value.get("to")
     if isinstance(to, str):
         to = [to]
-    if not isinstance(to, list) or not to or not all(isinstance(item, str) for item in to):
+    if (
+        not isinstance(to, list)
+        or not to
+        or not all(isinstance(item, str) for item in to)
+    ):
         raise _invalid("alerts.email.to", to, N_("a list of email addresses"))
     port = _positive(value.get("port", DEFAULT_SMTP_PORT), "alerts.email.port")
     starttls = value.get("starttls", False)
@@ -334,6 +364,8 @@ def _parse_email(value: Any) -> EmailSettings | None:
         sender=_text(value.get("from", DEFAULT_SENDER), "alerts.email.from"),
         to=tuple(to),
         starttls=starttls,
-        username=_text(username, "alerts.email.username") if username is not None else None,
+        username=_text(username, "alerts.email.username")
+        if username is not None
+        else None,
         password=_secret(value, "password", "alerts.email"),
     )

@@ -1,4 +1,4 @@
-"""Which late accounts each destination was already told about (a SQLite file).
+"""Which late accounts each destination has already received (a SQLite file).
 
 A row ``(account_id, milestone, destination)`` with status ``late`` means the
 destination received that account for that milestone. When the account stops
@@ -14,6 +14,7 @@ import logging
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Self
 
 logger = logging.getLogger(__name__)
 
@@ -41,21 +42,23 @@ class AlertState:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._con = sqlite3.connect(path, timeout=LOCK_TIMEOUT_S, check_same_thread=False)
+        self._con = sqlite3.connect(
+            path, timeout=LOCK_TIMEOUT_S, check_same_thread=False
+        )
         self._con.execute(SCHEMA)
         self._con.commit()
 
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> AlertState:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def alerted(self, destination: str) -> set[Pair]:
-        """Return the (account, milestone) pairs ``destination`` was told are late."""
+        """Return the (account, milestone) pairs already sent to ``destination`` as late."""
         rows = self._con.execute(
             "SELECT account_id, milestone FROM alerted WHERE destination = ? AND status = ?",
             (destination, STATUS_LATE),
@@ -70,7 +73,10 @@ class AlertState:
                 "INSERT INTO alerted VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (account_id, milestone, destination) "
                 "DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at",
-                [(account, milestone, destination, STATUS_LATE, now) for account, milestone in pairs],
+                [
+                    (account, milestone, destination, STATUS_LATE, now)
+                    for account, milestone in pairs
+                ],
             )
 
     def clear_except(self, late: set[Pair]) -> int:
@@ -84,12 +90,17 @@ class AlertState:
             self._con.executemany(
                 "UPDATE alerted SET status = ?, changed_at = ? "
                 "WHERE account_id = ? AND milestone = ? AND status = ?",
-                [(STATUS_CLEARED, now, account, milestone, STATUS_LATE) for account, milestone in cleared],
+                [
+                    (STATUS_CLEARED, now, account, milestone, STATUS_LATE)
+                    for account, milestone in cleared
+                ],
             )
         if cleared:
-            logger.info("%d (account, milestone) pairs are no longer late", len(cleared))
+            logger.info(
+                "%d (account, milestone) pairs are no longer late", len(cleared)
+            )
         return len(cleared)
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

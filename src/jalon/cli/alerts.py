@@ -7,7 +7,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from jalon.cli.common import config_option, console, error_console, lang_option, resolve_language, user_errors
+from jalon.cli.common import (
+    config_option,
+    console,
+    error_console,
+    lang_option,
+    resolve_language,
+    user_errors,
+)
 from jalon.i18n import Formatter, translations
 
 EXIT_DELIVERY_FAILED = 1
@@ -34,7 +41,11 @@ def register(app: typer.Typer, _) -> None:
     def run(
         config: ConfigPath = Path("jalon.toml"),
         dry_run: Annotated[
-            bool, typer.Option("--dry-run", help=_("List the late accounts without sending or recording."))
+            bool,
+            typer.Option(
+                "--dry-run",
+                help=_("List the late accounts without sending or recording."),
+            ),
         ] = False,
         lang: Lang = None,
     ) -> None:
@@ -65,7 +76,11 @@ def run_command(config_path: Path, dry_run: bool):
 def print_run(result, language: str, dry_run: bool) -> None:
     _ = translations(language).gettext
     fmt = Formatter(language)
-    console.print(_("{count} accounts late to a milestone.").format(count=fmt.integer(result.n_late)))
+    console.print(
+        _("{count} accounts late to a milestone.").format(
+            count=fmt.integer(result.n_late)
+        )
+    )
     if dry_run:
         console.print(late_table(result.late, language))
         return

@@ -26,8 +26,19 @@ from jalon.i18n import Formatter
 from jalon.report.render import environment
 from jalon.report.report_view import report_view
 from jalon.report.text import Text
-from jalon.web.dashboard_data import AlertScheduler, FiguresCache, account_events, read_interval_minutes
-from jalon.web.dashboard_views import account_view, late_csv, late_summary, late_view, nav_items
+from jalon.web.dashboard_data import (
+    AlertScheduler,
+    FiguresCache,
+    account_events,
+    read_interval_minutes,
+)
+from jalon.web.dashboard_views import (
+    account_view,
+    late_csv,
+    late_summary,
+    late_view,
+    nav_items,
+)
 from jalon.web.read_api import require_read_key
 
 logger = logging.getLogger(__name__)
@@ -68,7 +79,9 @@ router = APIRouter(tags=["dashboard"], lifespan=lifespan)
 def dashboard_environment(lang: str) -> jinja2.Environment:
     """Return the report's Jinja2 environment in ``lang``, with the dashboard templates first."""
     env = environment(lang)
-    env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(TEMPLATES_DIR), env.loader])
+    env.loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(TEMPLATES_DIR), env.loader]
+    )
     return env
 
 
@@ -95,16 +108,22 @@ def _render(request: Request, page: str, **context: Any) -> HTMLResponse:
         view = report_view(figures.analysis, lang)
         cache_.pages[key] = view
     text = Text(lang)
-    html = dashboard_environment(lang).get_template(MAIN_TEMPLATE).render(
-        view=view,
-        fmt=Formatter(lang),
-        page=page,
-        prefix=PREFIX,
-        nav=nav_items(figures.analysis, text, PREFIX),
-        computed_at=text.fmt.datetime(figures.snapshot.computed_at.replace(tzinfo=None)),
-        rule_text=rule_text(figures.alerts, text),
-        late_summary=late_summary(figures.analysis, figures.late, text),
-        **context,
+    html = (
+        dashboard_environment(lang)
+        .get_template(MAIN_TEMPLATE)
+        .render(
+            view=view,
+            fmt=Formatter(lang),
+            page=page,
+            prefix=PREFIX,
+            nav=nav_items(figures.analysis, text, PREFIX),
+            computed_at=text.fmt.datetime(
+                figures.snapshot.computed_at.replace(tzinfo=None)
+            ),
+            rule_text=rule_text(figures.alerts, text),
+            late_summary=late_summary(figures.analysis, figures.late, text),
+            **context,
+        )
     )
     response = HTMLResponse(html)
     if request.query_params.get("lang") in LANGUAGES:
@@ -116,7 +135,9 @@ def rule_text(settings: Any, text: Text) -> str:
     """Describe when an account counts as late, in the page language."""
     _ = text._
     if settings.rule == "days":
-        return _("An account is late when it has not reached the milestone nor churned after the set number of days.")
+        return _(
+            "An account is late when it has not reached the milestone nor churned after the set number of days."
+        )
     share = text.fmt.percent(settings.percentile, 0)
     if settings.segment:
         return _(
@@ -138,7 +159,9 @@ def parse_min_days(value: str | None) -> float | None:
     if not days >= 0:
         raise ApiError(
             "dashboard.invalid_min_days",
-            N_("min_days has the invalid value {value!r}: give a number of days of at least 0."),
+            N_(
+                "min_days has the invalid value {value!r}: give a number of days of at least 0."
+            ),
             status=400,
             value=value,
         )
@@ -155,7 +178,9 @@ def overview(request: Request) -> HTMLResponse:
     return _render(request, "overview")
 
 
-@router.get(f"{PREFIX}/late", response_class=HTMLResponse, summary="Accounts late to value")
+@router.get(
+    f"{PREFIX}/late", response_class=HTMLResponse, summary="Accounts late to value"
+)
 def late_page(
     request: Request,
     milestone: str | None = None,
@@ -164,7 +189,9 @@ def late_page(
 ) -> HTMLResponse:
     lang = request_language(request)
     _cache, figures = _figures(request)
-    view = late_view(figures.late, Text(lang), milestone, segment, parse_min_days(min_days))
+    view = late_view(
+        figures.late, Text(lang), milestone, segment, parse_min_days(min_days)
+    )
     query = urlencode({k: v for k, v in view["selected"].items() if v})
     return _render(request, "late", late=view, query=query)
 
@@ -179,12 +206,18 @@ def late_csv_export(
     from jalon.alerts import filter_late
 
     _cache, figures = _figures(request)
-    body = late_csv(filter_late(figures.late, milestone, segment, parse_min_days(min_days)))
+    body = late_csv(
+        filter_late(figures.late, milestone, segment, parse_min_days(min_days))
+    )
     headers = {"Content-Disposition": 'attachment; filename="late-accounts.csv"'}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
-@router.get(PREFIX + "/accounts/{account_id}", response_class=HTMLResponse, summary="One account")
+@router.get(
+    PREFIX + "/accounts/{account_id}",
+    response_class=HTMLResponse,
+    summary="One account",
+)
 def account_page(account_id: str, request: Request) -> HTMLResponse:
     lang = request_language(request)
     _cache, figures = _figures(request)
@@ -204,14 +237,28 @@ def account_page(account_id: str, request: Request) -> HTMLResponse:
 def static_file(name: str) -> FileResponse:
     path = STATIC_DIR / name
     if Path(name).name != name or path.suffix not in STATIC_TYPES or not path.is_file():
-        raise ApiError("dashboard.not_found", N_("No file {value!r} in the dashboard."), status=404, value=name)
+        raise ApiError(
+            "dashboard.not_found",
+            N_("No file {value!r} in the dashboard."),
+            status=404,
+            value=name,
+        )
     return FileResponse(path, media_type=STATIC_TYPES[path.suffix])
 
 
-@router.get(PREFIX + "/{page}", response_class=HTMLResponse, summary="A report section as a page")
+@router.get(
+    PREFIX + "/{page}",
+    response_class=HTMLResponse,
+    summary="A report section as a page",
+)
 def report_page(page: str, request: Request) -> HTMLResponse:
     if page not in REPORT_PAGES:
-        raise ApiError("dashboard.not_found", N_("No dashboard page {value!r}."), status=404, value=page)
+        raise ApiError(
+            "dashboard.not_found",
+            N_("No dashboard page {value!r}."),
+            status=404,
+            value=page,
+        )
     return _render(request, page)
 
 
@@ -253,11 +300,18 @@ def key_figures_json(figures: Any) -> dict[str, Any]:
                 "n_churned_first": summary.n_churned_first,
                 "n_censored": summary.n_censored,
                 "horizons": [
-                    {"days": h.days, "share": h.share, "lower": h.lower, "upper": h.upper, "method": h.method}
+                    {
+                        "days": h.days,
+                        "share": h.share,
+                        "lower": h.lower,
+                        "upper": h.upper,
+                        "method": h.method,
+                    }
                     for h in summary.horizons
                 ],
                 "percentiles": [
-                    {"q": p.q, "days": p.days, "lower": p.lower, "upper": p.upper} for p in summary.percentiles
+                    {"q": p.q, "days": p.days, "lower": p.lower, "upper": p.upper}
+                    for p in summary.percentiles
                 ],
                 "late": int((figures.late["milestone"] == result.id).sum()),
             }

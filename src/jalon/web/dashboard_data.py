@@ -52,8 +52,8 @@ class Figures:
 class FiguresCache:
     """The latest :class:`Figures` of a project, recomputed when older than the refresh age.
 
-    ``drain`` is called before each analysis so events acknowledged by the
-    ingest API are in the store; it may be None when there is no server.
+    ``drain`` is called before each analysis, so events acknowledged by the
+    ingest API are in the store. It is None when no server runs.
     """
 
     def __init__(self, project: ProjectContext, drain=None) -> None:
@@ -108,7 +108,9 @@ class AlertScheduler:
         self.cache = cache
         self.interval_s = interval_min * SECONDS_PER_MINUTE
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="jalon-alerts", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name="jalon-alerts", daemon=True
+        )
 
     def start(self) -> None:
         logger.info("alert scheduler started: every %.0f s", self.interval_s)
@@ -128,7 +130,7 @@ class AlertScheduler:
         while not self._stop.wait(self.interval_s):
             try:
                 self.run_once()
-            except Exception:  # noqa: BLE001 - the next run tries again
+            except Exception:
                 logger.exception("scheduled alert run failed")
 
 
@@ -141,7 +143,9 @@ def read_interval_minutes(project: ProjectContext) -> float:
         return 0.0
     with path.open("rb") as handle:
         raw = tomllib.load(handle).get("serve", {})
-    return parse_serve_settings(raw if isinstance(raw, dict) else {}).alerts_interval_min
+    return parse_serve_settings(
+        raw if isinstance(raw, dict) else {}
+    ).alerts_interval_min
 
 
 def account_events(store_path, account_id: str) -> pd.DataFrame:
@@ -158,4 +162,4 @@ def account_events(store_path, account_id: str) -> pd.DataFrame:
 
 
 def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

@@ -20,7 +20,15 @@ from jalon.report.text import Text
 DAYS_DIGITS = 1
 STATUS_REACHED = 1
 STATUS_CHURNED = 2
-CSV_COLUMNS = ("account_id", "milestone", "segment", "start_at", "elapsed_days", "expected_days", "days_late")
+CSV_COLUMNS = (
+    "account_id",
+    "milestone",
+    "segment",
+    "start_at",
+    "elapsed_days",
+    "expected_days",
+    "days_late",
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,11 @@ def late_summary(analysis: Any, late: pd.DataFrame, text: Text) -> list[dict[str
     """Count the late accounts of each milestone, for the overview."""
     counts = late["milestone"].value_counts().to_dict() if not late.empty else {}
     return [
-        {"id": result.id, "name": result.name, "count": text.fmt.integer(int(counts.get(result.id, 0)))}
+        {
+            "id": result.id,
+            "name": result.name,
+            "count": text.fmt.integer(int(counts.get(result.id, 0))),
+        }
         for result in analysis.milestones
     ]
 
@@ -109,14 +121,18 @@ def late_csv(late: pd.DataFrame) -> str:
     """Return the late rows as CSV, with days as plain decimals (dot separator)."""
     buffer = io.StringIO()
     frame = late.loc[:, list(CSV_COLUMNS)].copy()
-    frame["start_at"] = pd.to_datetime(frame["start_at"]).dt.strftime("%Y-%m-%dT%H:%M:%S")
+    frame["start_at"] = pd.to_datetime(frame["start_at"]).dt.strftime(
+        "%Y-%m-%dT%H:%M:%S"
+    )
     for column in ("elapsed_days", "expected_days", "days_late"):
         frame[column] = frame[column].astype(float).round(3)
     frame.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
 
-def account_view(figures: Any, account_id: str, events: pd.DataFrame, text: Text) -> dict[str, Any] | None:
+def account_view(
+    figures: Any, account_id: str, events: pd.DataFrame, text: Text
+) -> dict[str, Any] | None:
     """Return the account page: status, segments, milestones, MRR and events."""
     accounts = figures.snapshot.accounts
     match = accounts[accounts["account_id"].astype(str) == account_id]
@@ -125,15 +141,26 @@ def account_view(figures: Any, account_id: str, events: pd.DataFrame, text: Text
     row = match.iloc[0]
     fmt = text.fmt
     analysis = figures.analysis
-    late_ids = set(figures.late.loc[figures.late["account_id"] == account_id, "milestone"])
+    late_ids = set(
+        figures.late.loc[figures.late["account_id"] == account_id, "milestone"]
+    )
     return {
         "account_id": account_id,
         "start_at": fmt.datetime(_time(row["start_at"])),
         "status": _account_status(row, text),
-        "segments": [(name, text.group_label(str(row[name]))) for name in analysis.definitions.segments],
-        "milestones": [_milestone_row(row, result, late_ids, text) for result in analysis.milestones],
+        "segments": [
+            (name, text.group_label(str(row[name])))
+            for name in analysis.definitions.segments
+        ],
+        "milestones": [
+            _milestone_row(row, result, late_ids, text)
+            for result in analysis.milestones
+        ],
         "mrr": _account_mrr(analysis.revenue, account_id, text),
-        "events": [{"event": e.event, "at": fmt.datetime(_time(e.ts))} for e in events.itertuples()],
+        "events": [
+            {"event": e.event, "at": fmt.datetime(_time(e.ts))}
+            for e in events.itertuples()
+        ],
     }
 
 
@@ -145,18 +172,24 @@ def _time(value: Any):
 
 def _account_status(row: pd.Series, text: Text) -> str:
     if pd.notna(row.get("churn_at")):
-        return text._("Churned on {date}").format(date=text.fmt.date(_time(row["churn_at"])))
+        return text._("Churned on {date}").format(
+            date=text.fmt.date(_time(row["churn_at"]))
+        )
     return text._("Active")
 
 
-def _milestone_row(row: pd.Series, result: Any, late_ids: set, text: Text) -> dict[str, str]:
+def _milestone_row(
+    row: pd.Series, result: Any, late_ids: set, text: Text
+) -> dict[str, str]:
     _ = text._
     status = row.get(f"m_{result.id}_status")
     days = text.fmt.days(row.get(f"m_{result.id}_days"), DAYS_DIGITS)
     if pd.isna(status):
         label = _("Excluded (no start for this milestone)")
     elif int(status) == STATUS_REACHED:
-        label = _("Reached on {date}").format(date=text.fmt.date(_time(row[f"m_{result.id}_at"])))
+        label = _("Reached on {date}").format(
+            date=text.fmt.date(_time(row[f"m_{result.id}_at"]))
+        )
     elif int(status) == STATUS_CHURNED:
         label = _("Churned before reaching it")
     elif result.id in late_ids:
@@ -176,5 +209,6 @@ def _account_mrr(revenue: Any, account_id: str, text: Text) -> str | None:
     minor_digits = get_currency_precision(revenue.base_currency)
     amount = float(latest["mrr_minor"]) / 10**minor_digits
     return text._("{amount} in {month}").format(
-        amount=text.fmt.currency(amount, revenue.base_currency), month=text.fmt.month(latest["month"])
+        amount=text.fmt.currency(amount, revenue.base_currency),
+        month=text.fmt.month(latest["month"]),
     )

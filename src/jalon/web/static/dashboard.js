@@ -46,7 +46,8 @@
         rows.sort(function (a, b) {
           var x = cellValue(a, index, kind);
           var y = cellValue(b, index, kind);
-          var order = x < y ? -1 : x > y ? 1 : 0;
+          var order = 0;
+          if (x < y) { order = -1; } else if (x > y) { order = 1; }
           return ascending ? order : -order;
         });
         table.querySelectorAll("th[data-sort]").forEach(function (other) { other.removeAttribute("aria-sort"); });
