@@ -306,3 +306,24 @@ def test_landmark_without_churn_in_group():
     result = landmark_comparison(frame, "a", 7.0, 90.0)
     assert result.hazard_ratio.value is None
     assert "landmark_no_churn_in_group" in result.caveats
+
+
+def test_segment_findings_skip_unknown_group():
+    from jalon.churn_link import GroupRatio, SegmentComparison
+    from jalon.churn_link.findings import segment_findings
+
+    comparison = SegmentComparison(
+        outcome="churn",
+        segment="plan",
+        n_accounts=30,
+        group_sizes={"a": 10, "b": 10, "(unknown)": 10},
+        reference="a",
+        logrank=None,
+        pairwise=(),
+        ratios=(
+            GroupRatio("b", "a", 0.5, Estimate(2.0, 1.5, 2.5)),
+            GroupRatio("(unknown)", "a", 0.5, Estimate(3.0, 2.5, 3.5)),
+        ),
+    )
+    findings = segment_findings([comparison])
+    assert [finding.params["group"] for finding in findings] == ["b"]

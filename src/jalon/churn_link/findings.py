@@ -25,6 +25,7 @@ from jalon.churn_link.results import (
     SegmentComparison,
 )
 from jalon.churn_link.segments import OUTCOME_CHURN
+from jalon.survival import UNKNOWN_GROUP
 
 LANDMARK = "landmark_retention"
 COX = "cox_hazard_ratio"
@@ -98,6 +99,9 @@ def _pair_p_value(
 def segment_findings(comparisons: Sequence[SegmentComparison]) -> list[Finding]:
     """Return segment ratios whose bootstrap interval excludes 1.
 
+    Groups of accounts without a segment value are left out, because a
+    difference there describes missing data rather than a segment.
+
     The Holm-adjusted log-rank p-value of the pair goes into the params, so
     the sentence can show it. It does not filter, because the log-rank test
     loses power when curves cross and the ratio of times does not.
@@ -107,7 +111,8 @@ def segment_findings(comparisons: Sequence[SegmentComparison]) -> list[Finding]:
         code = SEGMENT_RETENTION if comparison.outcome == OUTCOME_CHURN else SEGMENT_TTV
         for ratio in comparison.ratios:
             p_value = _pair_p_value(comparison, ratio.group, ratio.reference)
-            if not ratio.ratio.excludes_one:
+            unknown = UNKNOWN_GROUP in (ratio.group, ratio.reference)
+            if unknown or not ratio.ratio.excludes_one:
                 continue
             params = {
                 "outcome": comparison.outcome,
