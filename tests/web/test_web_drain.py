@@ -163,3 +163,20 @@ def test_identify_updates_only_changed_users(tmp_path):
         ("u1", None, '{"role":"admin"}'),
         ("u2", "acme", '{"role":"editor","team":"ops"}'),
     ]
+
+
+def test_unusable_trait_names_skipped(tmp_path):
+    project = ProjectContext.from_path(tmp_path)
+    group = GroupMessage.model_validate(
+        {
+            "userId": "u1",
+            "groupId": "acme",
+            "messageId": "g1",
+            "traits": {"": 1, "account_id": "other", "plan": "pro"},
+        }
+    )
+    _spool_messages(project, [group])
+
+    drain_project(project)
+
+    assert _rows(project, "SELECT * FROM accounts") == [("acme", "pro")]

@@ -175,10 +175,16 @@ def _trait_columns(
 ) -> dict[str, dict[str, str | None]]:
     """Return column -> (account id -> trait text), adding a column for each new trait."""
     columns: dict[str, dict[str, str | None]] = {}
+    skipped = 0
     for account_id, traits in sorted(accounts.items()):
         for key, raw in sorted(traits.items()):
             column = column_name(key)
-            if column == "account_id" or len(column) > MAX_COLUMN_NAME_CHARS:
+            if (
+                not column
+                or column == "account_id"
+                or len(column) > MAX_COLUMN_NAME_CHARS
+            ):
+                skipped += 1
                 continue
             kind, text = _trait_text(raw)
             if column not in existing:
@@ -187,6 +193,13 @@ def _trait_columns(
                 )
                 existing[column] = kind
             columns.setdefault(column, {})[account_id] = text
+    if skipped:
+        logger.warning(
+            "skipped %d account traits whose name is empty, is account_id or is"
+            " longer than %d characters",
+            skipped,
+            MAX_COLUMN_NAME_CHARS,
+        )
     return columns
 
 
