@@ -1,4 +1,4 @@
-"""How time to value goes with churn and lifetime value.
+"""Links between time to value, churn and lifetime value.
 
 :func:`analyze_churn_link` runs every part on the per-account table and the
 usable events. Landmark comparisons and a time-varying Cox model compare

@@ -156,10 +156,10 @@ class StartStopFit:
 def fit_start_stop(rows: pd.DataFrame) -> StartStopFit:
     """Fit churn on every covariate of start/stop ``rows`` (Efron ties).
 
-    Each row is at risk on ``(start, stop]``. statsmodels' PHReg counts a row
-    as at risk at its entry time too, so each entry is moved to the next
-    float above it; the fit then equals lifelines' CoxTimeVaryingFitter,
-    which the tests check.
+    Each row is at risk on ``(start, stop]``. statsmodels' PHReg (0.15)
+    counts a row as at risk at its entry time too, so each entry is moved to
+    the next float above it. The fit then equals lifelines'
+    CoxTimeVaryingFitter, which the tests check.
 
     Raises
     ------
