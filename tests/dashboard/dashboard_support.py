@@ -49,10 +49,15 @@ def free_port() -> int:
 
 
 def start_dashboard(folder: Path, extra: str = "") -> Dashboard:
-    """Write the project, load its files into the store and serve it."""
+    """Write the hand-worked project, load its files into the store and serve it."""
     config = write_project(folder, extra)
+    return serve_project(config)
+
+
+def serve_project(config: Path) -> Dashboard:
+    """Load the files of the project at ``config`` into its store and serve it."""
     compute_snapshot(config)
-    project = ProjectContext.from_path(folder)
+    project = ProjectContext.from_path(config)
     _, read_key = create_key(project.keys_path, "dashboard reader", "read")
     _, write_key = create_key(project.keys_path, "dashboard writer", "write")
     port = free_port()

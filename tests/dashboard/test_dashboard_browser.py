@@ -73,7 +73,9 @@ def page(browser, dashboard):
 
 
 def cli_output(arguments: list[str], lang: str) -> str:
-    result = CliRunner(env=WIDE_CONSOLE).invoke(build_app(lang), [*arguments, "--lang", lang])
+    result = CliRunner(env=WIDE_CONSOLE).invoke(
+        build_app(lang), [*arguments, "--lang", lang]
+    )
     assert result.exit_code == 0, result.output
     return result.output
 
