@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import (
+    EXAMPLES,
     STATUS_CHURNED,
     STATUS_REACHED,
     copy_config,
@@ -77,8 +78,6 @@ def test_committed_config_finds_data():
     from jalon.config import load_config
 
     require_data("stackexchange_qc")
-    from conftest import EXAMPLES
-
     config = load_config(EXAMPLES / "stackexchange" / "jalon.toml")
     folder = config.base_dir / "../../../shared/data/stackexchange_qc"
     assert (folder / "events.csv.gz").is_file()
@@ -162,9 +161,6 @@ def test_weekly_activity_matrix(run, raw):
 
     cohort = pd.Timestamp("2018-03-12")
     assert cohorts.cohort_sizes[cohort] == sizes[cohort]
-    for period in range(cohorts.periods):
-        expected = int(counts.get((cohort, period), 0))
-        assert cohorts.active.loc[cohort, period] == expected, period
     # One retention cell by hand: week 1 of the 2018-03-12 cohort.
     assert cohorts.retention.loc[cohort, 1] == pytest.approx(
         counts[(cohort, 1)] / sizes[cohort]
