@@ -132,3 +132,18 @@ def test_empty_min_days_no_filter(dashboard):
         f"{dashboard.url}/dashboard/late.csv?min_days=&milestone=", timeout=120
     )
     assert response.text == EXPECTED_CSV
+
+
+def test_rule_text_fixed_days():
+    from pathlib import Path
+
+    from jalon.alerts import parse_alert_settings
+    from jalon.report.text import Text
+    from jalon.web.dashboard import rule_text
+
+    settings = parse_alert_settings({"rule": "days", "days": 14}, Path("/project"))
+    text = rule_text(settings, Text("fr"))
+    assert text == (
+        "Un compte est en retard quand il n'a ni atteint le jalon ni churné "
+        f"dans le délai attendu ({Formatter('fr').days(14, 0)})."
+    )

@@ -135,9 +135,13 @@ def rule_text(settings: Any, text: Text) -> str:
     """Describe when an account counts as late, in the page language."""
     _ = text._
     if settings.rule == "days":
+        if isinstance(settings.days, dict):
+            return _(
+                "An account is late when it has not reached the milestone nor churned after the number of days set for that milestone."
+            )
         return _(
-            "An account is late when it has not reached the milestone nor churned after the set number of days."
-        )
+            "An account is late when it has not reached the milestone nor churned within the expected time ({days})."
+        ).format(days=text.fmt.days(settings.days, 0))
     share = text.fmt.percent(settings.percentile, 0)
     if settings.segment:
         return _(
