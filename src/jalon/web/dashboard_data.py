@@ -74,8 +74,22 @@ class FiguresCache:
             figures = self._figures
             age = time.monotonic() - self._computed_monotonic
             if figures is None or force or age >= figures.serve.refresh_s:
-                figures = self._refresh()
+                figures = self._refresh_or_keep(figures)
             return figures
+
+    def _refresh_or_keep(self, previous: Figures | None) -> Figures:
+        # A locked store or a config being edited must not take the pages
+        # down: keep showing the previous figures and retry after the refresh age.
+        try:
+            return self._refresh()
+        except Exception:
+            if previous is None:
+                raise
+            logger.exception(
+                "dashboard refresh failed; the previous figures stay in use"
+            )
+            self._computed_monotonic = time.monotonic()
+            return previous
 
     def _refresh(self) -> Figures:
         if self.drain is not None:
