@@ -327,3 +327,52 @@ def test_segment_findings_skip_unknown_group():
     )
     findings = segment_findings([comparison])
     assert [finding.params["group"] for finding in findings] == ["b"]
+
+
+def _changing_effect_frame(ratio_early: float, ratio_late: float) -> pd.DataFrame:
+    """Return accounts whose churn hazard changes once they reach the milestone.
+
+    Half the accounts reach it on a day drawn from 0 to 10. The churn hazard
+    is 0.01 per day, times ``ratio_early`` once reached and before day 60,
+    and times ``ratio_late`` once reached from day 60 on. Exponential laws
+    are memoryless, so each piece is drawn afresh from its start.
+    """
+    rng = np.random.default_rng(21)
+    n = 3000
+    base = 0.01
+    reach = rng.uniform(0.0, 10.0, n)
+    reaches = rng.random(n) < 0.5
+    churn = rng.exponential(1 / base, n)
+
+    # Reaching accounts still active on their reach day switch to the early ratio.
+    switched = reaches & (churn > reach)
+    early = reach + rng.exponential(1 / (base * ratio_early), n)
+    churn = np.where(switched, early, churn)
+
+    # From day 60 on, switched accounts get the late ratio, the others keep 1.
+    late_rate = np.where(switched, base * ratio_late, base)
+    churn = np.where(churn > 60.0, 60.0 + rng.exponential(1 / late_rate), churn)
+
+    end = np.minimum(churn, 200.0)
+    churned = churn < 200.0
+    return pd.DataFrame(
+        {
+            "account_id": [f"a{i:04d}" for i in range(n)],
+            "observed_days": 200.0,
+            "churn_days": end,
+            "churn_status": churned.astype(int),
+            "m_a_days": np.where(switched, reach, end),
+            "m_a_status": np.where(switched, 1.0, np.where(churned, 2.0, 0.0)),
+        }
+    )
+
+
+def test_ph_check_flags_changing_effect():
+    result = time_varying_cox(_changing_effect_frame(0.2, 1.0), "a")
+    assert result.ph_check.p_value < 0.05
+    assert "cox_not_proportional" in result.caveats
+
+
+def test_ph_check_passes_constant_effect():
+    result = time_varying_cox(_changing_effect_frame(0.5, 0.5), "a")
+    assert result.ph_check.p_value > 0.05
