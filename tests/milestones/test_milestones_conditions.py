@@ -140,6 +140,9 @@ FILTER_CASES = [
     ({"score": {"ne": 0}}, 1, 3),
     ({"score": {"in": [5, 10]}}, 3, 3),
     ({"score": {"not_in": [0, 5]}}, 1, 4),
+    # Numeric text compares as a number on a numeric property: "5" is 5.0.
+    ({"score": "5"}, 3, 3),
+    ({"score": {"in": ["5", "10"]}}, 3, 3),
     # "pro" at(3) is the first plan containing "pr"; "enterprise" also does.
     ({"plan": {"contains": "pr"}}, 3, 3),
     ({"plan": {"contains": "ee"}}, 2, 2),

@@ -135,6 +135,24 @@ def test_churn_after_inactivity_from_column(run_milestones):
     assert result.value("e", "m_report_days") == 5.0
 
 
+def test_missing_last_seen_uses_last_event(run_milestones):
+    # f has no last_seen value: its last event at(15) stands in for it.
+    # The end is at(20): idle 5 days, short of 7, so f has not churned.
+    # g has neither a last_seen value nor events: its start BASE stands in,
+    # idle 20 days, so g churned at its start.
+    events = [Event("f", "x", at(1)), Event("f", "x", at(15))]
+    accounts = {
+        "f": {"signup_at": BASE, "last_seen_at": None},
+        "g": {"signup_at": BASE, "last_seen_at": None},
+    }
+    churn = {"inactivity_days": 7, "last_seen_column": "last_seen_at"}
+
+    result = run_milestones([REPORT], events, accounts, churn=churn, end="2024-03-21")
+
+    assert result.value("f", "churn_status") == 0
+    assert result.value("g", "churn_at") == BASE
+
+
 def test_churn_from_cancellation_column(run_milestones):
     events = [
         Event("a", "report", at(3)),

@@ -252,12 +252,16 @@ def _inactivity_churn(
     table: ir.Table, churn: ChurnSpec, usable: ir.Table, accounts: ir.Table | None, end_literal
 ) -> ir.Table:
     """Churned at the last activity when nothing followed for N days by the end."""
+    # The last event stands in for a missing last-seen value, and the start for
+    # an account without events.
+    latest_event = usable.group_by("account_id").aggregate(_last_event=usable.ts.max())
+    table = table.left_join(latest_event, "account_id").drop("account_id_right")
+    last = table._last_event
     if churn.last_seen_column is not None:
-        last = _accounts_value(table, accounts, churn.last_seen_column, "churn.last_seen_column")
-        table = table.left_join(last.rename(_last="value"), "account_id").drop("account_id_right")
-    else:
-        last = usable.group_by("account_id").aggregate(_last=usable.ts.max())
-        table = table.left_join(last, "account_id").drop("account_id_right")
+        seen = _accounts_value(table, accounts, churn.last_seen_column, "churn.last_seen_column")
+        table = table.left_join(seen.rename(_seen="value"), "account_id").drop("account_id_right")
+        last = table._seen.fill_null(table._last_event)
+    table = table.mutate(_last=last).drop("_last_event", *(["_seen"] if churn.last_seen_column else []))
     last_activity = ibis.greatest(table._last.fill_null(table.start_at), table.start_at)
     idle_seconds = end_literal.epoch_seconds() - last_activity.epoch_seconds()
     churned = idle_seconds >= int(churn.inactivity_days * SECONDS_PER_DAY)

@@ -116,14 +116,27 @@ def _matches_any(column: ir.Column, values: tuple) -> ir.BooleanValue:
     if dtype.is_boolean():
         flags = [_as_bool(v) for v in values]
         return column.isin([f for f in flags if f is not None])
-    if dtype.is_numeric() and all(_is_number(v) for v in values):
-        return column.isin(list(values))
+    numbers = [_as_number(v) for v in values]
+    if dtype.is_numeric() and all(n is not None for n in numbers):
+        return column.isin(numbers)
     texts = [_as_text(v) for v in values]
     return column.cast("string").isin(texts)
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _as_number(value: object) -> float | int | None:
+    """Return ``value`` as a number, reading numeric text such as ``"5"``."""
+    if _is_number(value):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _as_bool(value: object) -> bool | None:
