@@ -1,4 +1,4 @@
-"""``jalon serve``: the ingest API (and later the dashboard) of a project."""
+"""``jalon serve``: the dashboard and the ingest API of a project."""
 
 from pathlib import Path
 from typing import Annotated
@@ -27,8 +27,9 @@ def register(app: typer.Typer, _) -> None:
 
     @app.command(
         help=_(
-            "Serve the Segment-compatible ingest API of a project: POST /v1/batch,"
-            " /v1/track, /v1/identify and /v1/group with a write key."
+            "Serve a project's dashboard (/dashboard/) and its Segment-compatible"
+            " ingest API: POST /v1/batch, /v1/track, /v1/identify and /v1/group with"
+            " a write key."
         )
     )
     def serve(
@@ -85,7 +86,8 @@ def register(app: typer.Typer, _) -> None:
             project = ProjectContext.from_path(config)
             console.print(
                 _t(
-                    "Serving {project} on http://{host}:{port} (OpenAPI: /docs)."
+                    "Serving {project} on http://{host}:{port}: dashboard at"
+                    " /dashboard/, OpenAPI at /docs."
                 ).format(project=project.root, host=host, port=port)
             )
             run_server(project, host, port, settings, log_level="warning")

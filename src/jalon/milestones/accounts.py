@@ -88,6 +88,16 @@ def build_account_table(
     end: dt.datetime,
 ) -> AccountTable:
     """Return the per-account table and exclusion counts as Ibis expressions."""
+    if accounts is None and config.accounts is not None:
+        raise AnalysisError(
+            "analysis.no_accounts",
+            N_(
+                "The store holds no accounts table, but {file} reads one ({path}). "
+                "Run jalon load, or check accounts.path."
+            ),
+            file=str(config.path),
+            path=config.accounts.path,
+        )
     end_literal = ibis.literal(end, type="timestamp")
     anchors = _anchors(config, events, accounts, properties)
     included = anchors.filter(anchors.start_at.notnull() & (anchors.start_at <= end_literal))
