@@ -46,8 +46,8 @@ name = "bench"
 store = "store.duckdb"
 
 [events]
-paths = ["events"]
-format = "parquet"
+paths = ["{events_dir}"]
+format = "{events_format}"
 deduplicate = {deduplicate}
 [events.columns]
 account_id = "account_id"
@@ -129,10 +129,19 @@ def first_occurrence_milestones() -> str:
     )
 
 
-def write_config(folder: Path, name: str, milestones: str, full: bool = False) -> Path:
+def write_config(
+    folder: Path,
+    name: str,
+    milestones: str,
+    full: bool = False,
+    events_dir: str = "events",
+    events_format: str = "parquet",
+) -> Path:
     """Write a jalon.toml variant; all variants share the store."""
     text = CONFIG_TEMPLATE.format(
         deduplicate="false",
+        events_dir=events_dir,
+        events_format=events_format,
         churn=CHURN_SECTION if full else "",
         cohorts='[cohorts]\nperiod = "week"\nactivity = "report_viewed"\n'
         if full
@@ -324,9 +333,9 @@ def stage_pandas(folder: Path, n_events: int) -> dict:
 def stage_spark(folder: Path, n_events: int) -> dict:
     from spark_peer import run_spark
 
-    return run_spark(
-        folder, write_config(folder, "spark.toml", ANALYSIS_MILESTONES, full=False)
-    )
+    # The churn section makes churn a competing risk, as in the analysis stage.
+    config_path = write_config(folder, "spark.toml", ANALYSIS_MILESTONES, full=True)
+    return run_spark(folder, config_path)
 
 
 STAGES = {

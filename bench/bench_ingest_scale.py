@@ -30,7 +30,7 @@ KIB = 1024
 PROGRESS_PREFIX = "progress "
 
 
-def child(folder: Path, store_name: str) -> None:
+def child(folder: Path, store_name: str, events_format: str) -> None:
     """Load the folder into ``store_name``, printing a line after each file."""
     from bench_engine import ANALYSIS_MILESTONES, write_config
 
@@ -38,7 +38,16 @@ def child(folder: Path, store_name: str) -> None:
     from jalon.ingest import load_project
     from jalon.store import Store
 
-    config = load_config(write_config(folder, "ingest.toml", ANALYSIS_MILESTONES))
+    events_dir = "events" if events_format == "parquet" else f"events-{events_format}"
+    config = load_config(
+        write_config(
+            folder,
+            f"ingest-{events_format}.toml",
+            ANALYSIS_MILESTONES,
+            events_dir=events_dir,
+            events_format=events_format,
+        )
+    )
     with Store.open(folder / store_name) as store:
         load_project(
             store,
@@ -51,9 +60,19 @@ def child(folder: Path, store_name: str) -> None:
         )
 
 
-def run(folder: Path, store_name: str, kill_after_files: int | None) -> dict:
+def run(
+    folder: Path, store_name: str, events_format: str, kill_after_files: int | None
+) -> dict:
     """Run the child; kill it once ``kill_after_files`` files are reported."""
-    command = [sys.executable, __file__, "--child", str(folder), store_name]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--format",
+        events_format,
+        str(folder),
+        store_name,
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     files_reported, killed = 0, False
@@ -73,6 +92,23 @@ def run(folder: Path, store_name: str, kill_after_files: int | None) -> dict:
         "peak_rss_mib": round(usage.ru_maxrss / KIB, 1),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
+
+
+def write_csv_copy(folder: Path, files: int) -> Path:
+    """Write the Parquet events as ``files`` CSV files in ``events-csv``."""
+    import duckdb
+
+    target = folder / "events-csv"
+    target.mkdir(exist_ok=True)
+    con = duckdb.connect()
+    source = f"read_parquet('{folder}/events/*.parquet')"
+    for part in range(files):
+        con.execute(
+            f"COPY (SELECT * FROM {source} WHERE hash(account_id) % {files} = {part}) "
+            f"TO '{target}/part-{part}.csv' (HEADER, DELIMITER ',')"
+        )
+    con.close()
+    return target
 
 
 def check(folder: Path, store_name: str) -> dict:
@@ -105,16 +141,20 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("store", nargs="?", default="ingest-scale.duckdb")
     parser.add_argument("--child", action="store_true")
+    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument("--csv-files", type=int, default=4)
     arguments = parser.parse_args()
     folder = arguments.folder.absolute()
     if arguments.child:
-        child(folder, arguments.store)
+        child(folder, arguments.store, arguments.format)
         return
+    if arguments.format == "csv" and not (folder / "events-csv").exists():
+        write_csv_copy(folder, arguments.csv_files)
     for suffix in ("", ".wal"):
         (folder / f"{arguments.store}{suffix}").unlink(missing_ok=True)
-    interrupted = run(folder, arguments.store, kill_after_files=1)
+    interrupted = run(folder, arguments.store, arguments.format, kill_after_files=1)
     print(json.dumps({"run": "interrupted", **interrupted}), flush=True)
-    resumed = run(folder, arguments.store, kill_after_files=None)
+    resumed = run(folder, arguments.store, arguments.format, kill_after_files=None)
     print(json.dumps({"run": "resumed", **resumed}), flush=True)
     print(json.dumps({"run": "check", **check(folder, arguments.store)}), flush=True)
 

@@ -65,6 +65,7 @@ def run_spark(folder: Path, config_path: Path) -> dict:
                 median = next(p for p in summary.percentiles if p.q == 0.5)
                 medians[f"{milestone.id}/{summary.group}"] = median.days
         analysis_seconds = time.perf_counter() - started
+        jvm_peak_mib = _jvm_peak_mib(store.session)
     finally:
         store.close()
     return {
@@ -72,5 +73,18 @@ def run_spark(folder: Path, config_path: Path) -> dict:
         "materialize_seconds": materialize_seconds,
         "export_seconds": export_seconds,
         "session_seconds": open_seconds,
+        "jvm_peak_rss_mib": jvm_peak_mib,
         "medians": medians,
     }
+
+
+def _jvm_peak_mib(session) -> float | None:
+    """Return the peak resident memory of the Spark JVM (VmHWM), in MiB, on Linux."""
+    process = getattr(session.sparkContext._gateway, "proc", None)
+    status = Path(f"/proc/{process.pid}/status") if process is not None else None
+    if status is None or not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
