@@ -84,7 +84,12 @@ def render_report(analysis: Any, lang: str) -> str:
     template = environment(lang).get_template(MAIN_TEMPLATE)
     # Partials written by other areas (the revenue section) format with
     # ``fmt`` themselves, so it is passed beside the view.
-    return template.render(view=view, fmt=Formatter(lang))
+    churn_view = None
+    if getattr(analysis, "churn_link", None) is not None:
+        from jalon.report.churn_link_view import churn_link_view
+
+        churn_view = churn_link_view(analysis, lang)
+    return template.render(view=view, fmt=Formatter(lang), churn_link_view=churn_view)
 
 
 def write_report(analysis: Any, path: Path, lang: str) -> Path:
