@@ -189,6 +189,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     _check_user_column(milestones, events)
     analysis = dict(_table(raw, "analysis"))
     _check_analysis(analysis, accounts, milestones)
+    alerts, serve = dict(_table(raw, "alerts")), dict(_table(raw, "serve"))
+    _check_alerts(alerts, serve, base_dir, accounts, milestones)
     store = project.get("store", DEFAULT_STORE)
     return Config(
         path=path,
@@ -210,8 +212,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         cohorts=_parse_cohorts(raw.get("cohorts")),
         analysis=analysis,
         revenue=_parse_revenue(raw.get("revenue"), base_dir),
-        alerts=dict(_table(raw, "alerts")),
-        serve=dict(_table(raw, "serve")),
+        alerts=alerts,
+        serve=serve,
         raw=raw,
     )
 
@@ -627,6 +629,21 @@ def _check_analysis(
 
     segments = accounts.columns.segments if accounts else ()
     parse_settings(analysis, segments, tuple(m.id for m in milestones))
+
+
+def _check_alerts(
+    alerts: dict[str, Any],
+    serve: dict[str, Any],
+    base_dir: Path,
+    accounts: AccountSource | None,
+    milestones: tuple[MilestoneSpec, ...],
+) -> None:
+    """Validate ``[alerts]`` and ``[serve]`` now rather than at the first alert run."""
+    from jalon.alerts.settings import parse_alert_settings, parse_serve_settings
+
+    segments = accounts.columns.segments if accounts else ()
+    parse_alert_settings(alerts, base_dir, segments, tuple(m.id for m in milestones))
+    parse_serve_settings(serve)
 
 
 def _parse_funnels(value: Any) -> tuple[Any, ...]:
