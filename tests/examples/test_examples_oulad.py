@@ -15,7 +15,7 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import (
+from examples_support import (
     EXAMPLES,
     STATUS_CHURNED,
     STATUS_REACHED,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import (
+from examples_support import (
     EXAMPLES,
     STATUS_CHURNED,
     STATUS_REACHED,
