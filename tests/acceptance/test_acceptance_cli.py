@@ -89,7 +89,6 @@ def _write_project(root: Path) -> Path:
 
 
 
-@pytest.mark.xfail(strict=True, reason="`jalon keys` rejects --lang: 'No such option: --lang'")
 def test_keys_help_accepts_lang() -> None:
     result = _run("keys", "--help", "--lang", "fr")
     assert result.returncode == 0

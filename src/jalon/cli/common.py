@@ -63,7 +63,7 @@ def user_errors(lang: str) -> Iterator[None]:
     except JalonError as error:
         logger.debug("command failed", exc_info=True)
         message = escape(render_error(error, lang))
-        error_console.print(f"[bold red]{_('Error')}:[/bold red] {message}")
+        error_console.print(_("[bold red]Error:[/bold red] {message}").format(message=message))
         raise typer.Exit(EXIT_USER_ERROR) from error
 
 

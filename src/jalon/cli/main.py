@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from jalon.i18n import choose_language, translations
+from jalon.i18n import LANGUAGE_ENV, choose_language, translations
 
 COMMAND_MODULES = (
     "jalon.cli.project",
@@ -130,6 +130,23 @@ def _translate_help_options(command, _) -> None:
         _translate_help_options(sub, _)
 
 
+def _without_lang(argv: list[str]) -> list[str]:
+    """Return ``argv`` without its ``--lang X`` or ``--lang=X`` arguments."""
+    kept: list[str] = []
+    skip = False
+    for index, argument in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if argument == "--lang" and index + 1 < len(argv):
+            skip = True
+            continue
+        if argument.startswith("--lang="):
+            continue
+        kept.append(argument)
+    return kept
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``jalon`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -142,9 +159,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     # repeat them in English; they go to the log instead.
     logging.captureWarnings(True)
     lang = language_from_argv(argv)
-    command = typer.main.get_command(build_app(lang))
-    _translate_help_options(command, translations(lang).gettext)
-    command.main(args=argv, prog_name="jalon")
+    # Every command reads the language from the environment once --lang has
+    # been taken out, so sub-commands need not each declare the option.
+    previous = os.environ.get(LANGUAGE_ENV)
+    os.environ[LANGUAGE_ENV] = lang
+    try:
+        command = typer.main.get_command(build_app(lang))
+        _translate_help_options(command, translations(lang).gettext)
+        command.main(args=_without_lang(argv), prog_name="jalon")
+    finally:
+        if previous is None:
+            os.environ.pop(LANGUAGE_ENV, None)
+        else:
+            os.environ[LANGUAGE_ENV] = previous
 
 
 if __name__ == "__main__":
