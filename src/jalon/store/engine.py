@@ -5,9 +5,13 @@ Apache Spark through Ibis's PySpark backend. The expressions are the same on
 both engines except in three places, which this module handles:
 
 * **Durations.** ``delta(unit="day")`` counts calendar boundaries on DuckDB
-  (23:00 to 01:00 is one day) and elapsed days on Spark (zero). Durations are
-  therefore differences of ``epoch_seconds()``, which agree on both engines
-  (:func:`elapsed_seconds`, :func:`elapsed_days`).
+  (23:00 to 01:00 is one day) and elapsed days on Spark (zero). A difference
+  of ``epoch_seconds()`` agrees only for whole-second timestamps: DuckDB
+  subtracts fractional epochs and truncates the result (00:00:00.999999 to
+  00:00:01 is 0 s), Spark truncates each epoch first (1 s). Durations are
+  therefore counted in microseconds, the unit both engines store and the
+  one where calendar and elapsed counts agree (:func:`elapsed_seconds`,
+  :func:`elapsed_days`).
 * **Logarithm of zero.** ``ln(0)`` is ``-inf`` on DuckDB and NULL on Spark,
   where a ``sum`` then skips it. :func:`guarded_ln` returns NULL for zero and
   negative values on both, and :func:`running_product` counts the zeros
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SECONDS_PER_DAY = 86400
+MICROSECONDS_PER_SECOND = 1_000_000
 
 #: File and folder names written by :func:`export_parquet`.
 EXPORT_EVENTS = "events"
@@ -49,28 +54,34 @@ EXPORT_PROPERTIES = "_properties.parquet"
 EXPORT_EXCLUSIONS = "_exclusions.parquet"
 
 
-def elapsed_seconds(
+def elapsed_microseconds(
     later: ir.TimestampValue, earlier: ir.TimestampValue
 ) -> ir.IntegerValue:
-    """Return whole seconds from ``earlier`` to ``later`` as int64, on any engine.
+    """Return the exact microseconds from ``earlier`` to ``later`` as int64."""
+    return later.delta(earlier, unit="microsecond").cast("int64")
 
-    Each ``epoch_seconds()`` is cast to int64 before the subtraction, because
-    Ibis types it as int32, which overflows after 2038-01-19.
+
+def elapsed_seconds(
+    later: ir.TimestampValue, earlier: ir.TimestampValue
+) -> ir.FloatingValue:
+    """Return the seconds from ``earlier`` to ``later`` as float64, on any engine.
 
     >>> import datetime as dt
-    >>> start = ibis.literal(dt.datetime(2024, 1, 1, 23), type="timestamp")
-    >>> stop = ibis.literal(dt.datetime(2024, 1, 2, 1), type="timestamp")
-    >>> int(ibis.duckdb.connect().execute(elapsed_seconds(stop, start)))
-    7200
+    >>> start = ibis.literal(dt.datetime(2024, 1, 1, 23, 0, 0, 250000))
+    >>> stop = ibis.literal(dt.datetime(2024, 1, 2, 1, 0, 1, 100000))
+    >>> float(ibis.duckdb.connect().execute(elapsed_seconds(stop, start)))
+    7200.85
     """
-    return later.epoch_seconds().cast("int64") - earlier.epoch_seconds().cast("int64")
+    micros = elapsed_microseconds(later, earlier).cast("float64")
+    return micros / MICROSECONDS_PER_SECOND
 
 
 def elapsed_days(
     later: ir.TimestampValue, earlier: ir.TimestampValue
 ) -> ir.FloatingValue:
     """Return the days from ``earlier`` to ``later`` as float64 (seconds / 86400)."""
-    return elapsed_seconds(later, earlier).cast("float64") / SECONDS_PER_DAY
+    micros = elapsed_microseconds(later, earlier).cast("float64")
+    return micros / (SECONDS_PER_DAY * MICROSECONDS_PER_SECOND)
 
 
 def guarded_ln(value: ir.NumericValue) -> ir.FloatingValue:
