@@ -17,7 +17,13 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from jalon.config import ChurnSpec, Config
-from jalon.milestones.accounts import AccountTable, build_account_table, observation_end
+from jalon.errors import N_, InputError
+from jalon.milestones.accounts import (
+    AccountTable,
+    build_account_table,
+    date_column_problems,
+    observation_end,
+)
 from jalon.survival import MilestoneSummary, life_table, summarize, summarize_groups
 
 logger = logging.getLogger(__name__)
@@ -142,6 +148,7 @@ def run_analysis(
     end = observation_end(config, events, lambda expr: scalar(store, expr))
 
     step("milestones")
+    check_date_columns(config, store)
     accounts = build_account_table(config, events, store.accounts(), properties, end)
     table = _materialize(store, accounts.table)
     population = _population(store, accounts, table)
@@ -163,6 +170,30 @@ def run_analysis(
         ingest=ingest,
         **extras,
     )
+
+
+def check_date_columns(config: Config, store) -> None:
+    """Raise :class:`InputError` on an accounts date that cannot be read.
+
+    Without this check such a value would silently become a missing start
+    (the account excluded) or a missing churn date.
+    """
+    for path, column, rows in date_column_problems(config, store.accounts()):
+        found = store.execute(rows)
+        if len(found):
+            raise InputError(
+                "input.bad_account_date",
+                N_(
+                    "{file}: account {account} has \"{value}\" in column {column} ({path}), "
+                    "which is not a date. Write dates as 2024-03-01 or "
+                    "2024-03-01T10:00:00Z, or leave the cell empty."
+                ),
+                file=config.accounts.path if config.accounts else "",
+                account=str(found["account_id"].iloc[0]),
+                value=str(found["value"].iloc[0]),
+                column=column,
+                path=path,
+            )
 
 
 def _materialize(store, table: ir.Table) -> ir.Table:

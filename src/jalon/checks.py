@@ -65,6 +65,8 @@ def check_project(config: Config, store) -> CheckResult:
         if column not in account_columns and account_column(column) not in account_columns:
             findings.append(_unknown("check.unknown_column", path, column, account_columns, ERROR))
 
+    if not any(f.severity == ERROR for f in findings):
+        findings.extend(_date_findings(config, store))
     n_events = int(store.execute(store.events().count().as_table()).iloc[0, 0])
     n_accounts = 0
     if not any(f.severity == ERROR for f in findings) and n_events:
@@ -84,6 +86,32 @@ def check_project(config: Config, store) -> CheckResult:
                 )
     findings.sort(key=lambda f: (f.severity != ERROR, f.code, str(f.params)))
     return CheckResult(tuple(findings), n_events, n_accounts)
+
+
+def _date_findings(config: Config, store) -> list[Finding]:
+    from jalon.milestones.accounts import date_column_problems
+
+    findings = []
+    for path, column, rows in date_column_problems(config, store.accounts()):
+        found = store.execute(rows)
+        if len(found):
+            findings.append(
+                Finding(
+                    ERROR,
+                    "check.bad_account_date",
+                    N_(
+                        "{path}: account {account} has \"{value}\" in column {column}, "
+                        "which is not a date."
+                    ),
+                    {
+                        "path": path,
+                        "account": str(found["account_id"].iloc[0]),
+                        "value": str(found["value"].iloc[0]),
+                        "column": column,
+                    },
+                )
+            )
+    return findings
 
 
 def _unknown(code: str, path: str, name: str, known: set[str], severity: str = WARNING) -> Finding:

@@ -202,6 +202,34 @@ def _start_times(
     return events.filter(predicate).group_by("account_id").aggregate(at=events.ts.min())
 
 
+def date_column_problems(config: Config, accounts: ir.Table | None) -> list[tuple[str, str, ir.Table]]:
+    """Return, per accounts date column the config reads, its unreadable values.
+
+    Each item is ``(key path, column, expr)`` where ``expr`` lists the
+    accounts whose value is set but is not a date, at most one row. Such a
+    value would otherwise turn into a missing start or churn date.
+    """
+    if accounts is None:
+        return []
+    references = [("start.column", config.start.column)]
+    references += [(f"starts.{name}.column", spec.column) for name, spec in config.starts.items()]
+    if config.churn is not None:
+        references += [("churn.column", config.churn.column)]
+        references += [("churn.last_seen_column", config.churn.last_seen_column)]
+    problems = []
+    for path, name in references:
+        if name is None:
+            continue
+        column = accounts[_account_column(accounts, name, path)]
+        if column.type().is_timestamp() or column.type().is_date():
+            continue
+        text = column.cast("string")
+        bad = text.notnull() & (text.strip() != "") & _as_timestamp(column).isnull()
+        rows = accounts.filter(bad).select("account_id", value=text).limit(1)
+        problems.append((path, name, rows))
+    return problems
+
+
 def _as_timestamp(column: ir.Column) -> ir.TimestampColumn:
     dtype = column.type()
     if dtype.is_timestamp():
