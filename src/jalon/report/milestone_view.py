@@ -222,4 +222,8 @@ def _competing_note(summary: Any, text: Text) -> str:
         km=fmt.percent(km.share),
         days=fmt.number(share.days, _digits(share.days)),
         share=fmt.percent(share.share),
+    ) + " " + text._(
+        "The median and percentiles come from Kaplan-Meier: they describe the time "
+        "to value of accounts while they stay, so the curve above, which counts "
+        "churn, reaches the same shares later or not at all."
     )
