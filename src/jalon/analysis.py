@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +112,23 @@ class Analysis:
             f"Analysis({self.project_name}: {self.population.n_accounts:,} accounts, "
             f"{len(self.milestones)} milestones, end {self.window.end:%Y-%m-%d})"
         )
+
+    def local_window(self) -> Window:
+        """Return the window in the project's time zone, for display.
+
+        Times are stored in UTC; an end configured as midnight in
+        Europe/Paris is 23:00 UTC the day before, which must not be shown as
+        that earlier day.
+        """
+        zone = zoneinfo.ZoneInfo(self.definitions.timezone)
+
+        def local(moment: dt.datetime | None) -> dt.datetime | None:
+            if moment is None:
+                return None
+            return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
+
+        window = self.window
+        return Window(local(window.first_start), local(window.last_start), local(window.end))
 
     def milestone(self, identifier: str) -> MilestoneResult:
         for result in self.milestones:

@@ -114,7 +114,7 @@ def print_summary(analysis, lang: str) -> None:
     """Print the key figures of an analysis as tables."""
     _ = translations(lang).gettext
     fmt = Formatter(lang)
-    window = analysis.window
+    window = analysis.local_window()
     console.print(
         _("{project}: {accounts} accounts, starts from {first} to {last}, observed until {end}.").format(
             project=analysis.project_name,

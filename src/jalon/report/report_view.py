@@ -98,7 +98,7 @@ def report_view(analysis: Any, lang: str) -> ReportView:
     """Build the view of ``analysis`` in ``lang`` (``"en"`` or ``"fr"``)."""
     text = Text(lang)
     _ = text._
-    window = window_text(analysis.window, text)
+    window = window_text(analysis.local_window(), text)
     population = analysis.population
     return ReportView(
         lang=lang,
@@ -216,7 +216,7 @@ def _definitions_view(analysis: Any, text: Text) -> DefinitionsView | None:
     return DefinitionsView(
         start=describe_start(definitions.start, _, text.lang),
         churn=describe_churn(definitions.churn, _, text.lang),
-        window=window_text(analysis.window, text),
+        window=window_text(analysis.local_window(), text),
         end_source=end_source,
         timezone=getattr(definitions, "timezone", "UTC"),
         horizons=", ".join(
