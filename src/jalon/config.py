@@ -70,7 +70,7 @@ TOP_LEVEL_KEYS = (
 
 @dataclass(frozen=True)
 class StartSpec:
-    """What starts an account's clock: an accounts column or a first event."""
+    """Clock start of an account: an accounts column or a first event."""
 
     column: str | None = None
     condition: EventCondition | None = None
@@ -84,7 +84,7 @@ class StartSpec:
 
 @dataclass(frozen=True)
 class ChurnSpec:
-    """How churn is detected; exactly one of the three rules is set."""
+    """Churn rule: exactly one of an event, inactivity or a cancellation column."""
 
     condition: EventCondition | None = None
     inactivity_days: float | None = None

@@ -59,7 +59,7 @@ def start_column_name(name: str | None) -> str:
 
 
 def observation_end(config: Config, events: ir.Table, execute) -> dt.datetime:
-    """The configured observation end, or the latest event timestamp."""
+    """Return the configured observation end, or else the latest event timestamp."""
     if config.observation_end is not None:
         return config.observation_end
     latest = execute(events.ts.max())
@@ -160,7 +160,7 @@ def _usable_from(joined: ir.Table, start_name: str, end_literal) -> ir.Table:
 def _anchors(
     config: Config, events: ir.Table, accounts: ir.Table | None, properties: Mapping[str, str]
 ) -> ir.Table:
-    """One row per candidate account: ``start_at``, named starts, segments."""
+    """Return one row per candidate account: ``start_at``, named starts, segments."""
     universe = _account_universe(config, events, accounts)
     anchors = universe
     for name, spec in [(None, config.start), *config.starts.items()]:
@@ -290,8 +290,8 @@ def _inactivity_churn(
     table: ir.Table, churn: ChurnSpec, usable: ir.Table, accounts: ir.Table | None, end_literal
 ) -> ir.Table:
     """Churned at the last activity when nothing followed for N days by the end."""
-    # The last event stands in for a missing last-seen value, and the start for
-    # an account without events.
+    # The last event replaces a missing last-seen value, and the start is used
+    # for an account without events.
     latest_event = usable.group_by("account_id").aggregate(_last_event=usable.ts.max())
     table = table.left_join(latest_event, "account_id").drop("account_id_right")
     last = table._last_event
