@@ -217,9 +217,23 @@ def server_stack() -> str:
     return f"{loop}, {parser}"
 
 
-def section(result: dict) -> str:
+def table_row(result: dict) -> str:
+    """Format one run as a row of the results table."""
+    return (
+        f"| {result['events']:,} | {result['batches']:,} | {result['seconds']:.2f} |"
+        f" {result['events_per_s']:,.0f} | {result['p50_ms']:.1f} ms |"
+        f" {result['p99_ms']:.1f} ms | {result['max_ms']:.1f} ms |"
+        f" {result['server_cpu_ms_per_batch']:.2f}, {result['drain_cpu_ms_per_batch']:.2f},"
+        f" {result['client_cpu_ms_per_batch']:.2f} ms | {result['load']:.1f} |"
+    )
+
+
+def section(results: list[dict]) -> str:
+    """Format the results of consecutive runs as the RESULTS.md section."""
     today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
-    server_events_per_s = BATCH_SIZE * 1000 / result["server_cpu_ms_per_batch"]
+    result = results[0]
+    median_cpu = statistics.median(r["server_cpu_ms_per_batch"] for r in results)
+    server_events_per_s = BATCH_SIZE * 1000 / median_cpu
     setup = (
         "Server and clients share this machine and talk over loopback: one uvicorn process"
         f" ({server_stack()}), {result['clients']} client processes (httpx, one connection"
@@ -230,13 +244,6 @@ def section(result: dict) -> str:
         "| events | batches | seconds | events/s | p50 latency | p99 latency | max latency"
         " | CPU per batch: server, drain, clients | load average |"
     )
-    row = (
-        f"| {result['events']:,} | {result['batches']:,} | {result['seconds']:.2f} |"
-        f" {result['events_per_s']:,.0f} | {result['p50_ms']:.1f} ms |"
-        f" {result['p99_ms']:.1f} ms | {result['max_ms']:.1f} ms |"
-        f" {result['server_cpu_ms_per_batch']:.2f}, {result['drain_cpu_ms_per_batch']:.2f},"
-        f" {result['client_cpu_ms_per_batch']:.2f} ms | {result['load']:.1f} |"
-    )
     notes = (
         "CPU per batch is CPU time (user + system) divided by the batches sent: of the server"
         " process, of its drain worker process, and of all client processes. The load average"
@@ -245,7 +252,8 @@ def section(result: dict) -> str:
         " understate what an idle machine gives."
     )
     estimate = (
-        "From its CPU time alone, the server process would handle about"
+        f"Each row is one of {len(results)} consecutive runs. From the median of its CPU time"
+        " per batch alone, the server process would handle about"
         f" {server_events_per_s:,.0f} events/s on one free core; this is an estimate derived"
         " from the CPU figures, not a measurement."
     )
@@ -258,7 +266,7 @@ def section(result: dict) -> str:
         "",
         header,
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        row,
+        *(table_row(run_result) for run_result in results),
         "",
         notes,
         estimate,
@@ -285,10 +293,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--batches", type=int, default=250, help="batches per client")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="consecutive runs to record"
+    )
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     options = parser.parse_args()
-    result = run(options.clients, options.batches)
-    text = section(result)
+    results = [run(options.clients, options.batches) for _ in range(options.runs)]
+    text = section(results)
     print(text)
     if options.write:
         write_section(text)
