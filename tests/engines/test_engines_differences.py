@@ -4,11 +4,14 @@ Each test checks that the portable helper returns the same value on both engines
 Tests named ``test_raw_*`` pin the difference itself, so that a version change
 which removes or moves it shows up here.
 
-The log has one account and three events, 23:00 on day 0, 01:00 on day 1
-and 02:00 on day 1, with ``_seq`` 1, 2, 3.
+Account d1 has three events, 23:00 on day 0, 01:00 on day 1 and 02:00 on
+day 1, with ``_seq`` 1, 2, 3. Account d2 has two with fractional seconds,
+23:00:00.25 on day 0 and 01:00:01.1 on day 1, with ``_seq`` 4 and 5.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import ibis
 import pytest
@@ -27,6 +30,8 @@ EVENTS = [
     Row("d1", "a", at(0, 23)),
     Row("d1", "b", at(1, 1)),
     Row("d1", "c", at(1, 2)),
+    Row("d2", "a", at(0, 23) + dt.timedelta(microseconds=250_000)),
+    Row("d2", "b", at(1, 1) + dt.timedelta(seconds=1, microseconds=100_000)),
 ]
 
 
@@ -37,16 +42,17 @@ def store(engine_store):
 
 
 def column(store, expr, name="value", order="_seq"):
-    """Evaluate ``expr`` on every event, in ``order`` order, as a list."""
+    """Evaluate ``expr`` on every event of d1, in ``order`` order, as a list."""
     events = store.events()
+    events = events.filter(events.account_id == "d1")
     table = events.select(events[order], **{name: expr(events)}).order_by(order)
     return store.execute(table)[name].tolist()
 
 
-def first_and_second(events):
-    """The times of the first and second events, on one row."""
-    firsts = events.filter(events._seq == 1).select(account_id="account_id", t1="ts")
-    seconds = events.filter(events._seq == 2).select(account_id="account_id", t2="ts")
+def first_and_second(events, first=1):
+    """The times of events ``first`` and ``first + 1`` (by ``_seq``), on one row."""
+    firsts = events.filter(events._seq == first).select("account_id", t1="ts")
+    seconds = events.filter(events._seq == first + 1).select("account_id", t2="ts")
     return firsts.inner_join(seconds, "account_id")
 
 
@@ -61,6 +67,23 @@ def test_elapsed_days_across_midnight(store):
     pair = first_and_second(store.events())
     days = store.execute(pair.select(d=elapsed_days(pair.t2, pair.t1)))["d"]
     assert days.tolist() == [2 / 24]
+
+
+def test_elapsed_seconds_sub_second(store):
+    pair = first_and_second(store.events(), first=4)
+    # 23:00:00.25 to 01:00:01.1 the next day: 7200.85 s.
+    seconds = store.execute(pair.select(s=elapsed_seconds(pair.t2, pair.t1)))["s"]
+    assert seconds.tolist() == [pytest.approx(7200.85, abs=1e-9)]
+
+
+def test_raw_epoch_difference_sub_second_differs(store, engine):
+    pair = first_and_second(store.events(), first=4)
+    raw = pair.t2.epoch_seconds() - pair.t1.epoch_seconds()
+    seconds = store.execute(pair.select(s=raw))["s"]
+    # DuckDB truncates 7200.85 to 7200; Spark truncates each epoch first,
+    # so 01:00:01 - 23:00:00 = 7201.
+    expected = {"duckdb": 7200, "spark": 7201}[engine]
+    assert seconds.tolist() == [expected]
 
 
 def test_raw_day_delta_differs(store, engine):
@@ -113,6 +136,7 @@ def test_raw_order_only_window_is_whole_partition(store):
 
 def test_kaplan_meier_reaches_zero(store):
     events = store.events()
+    events = events.filter(events.account_id == "d1")
     # A life table from the log: time = _seq, one event at each time except
     # time 1, which is censored. At risk 3, 2, 1: S = 1, 1 * (1 - 1/2) = 0.5,
     # then 0.5 * (1 - 1/1) = 0, where an unguarded Spark sum would stay at 0.5.

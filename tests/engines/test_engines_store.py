@@ -192,14 +192,28 @@ def test_spark_missing_parquet(tmp_path, spark_session):
 
 
 @pytest.mark.spark
-@pytest.mark.xfail(
-    strict=True,
-    raises=NotImplementedError,
-    reason="run_analysis creates a temporary table, which Ibis's PySpark backend "
-    "lacks; it must call store.materialize",
-)
-def test_spark_run_analysis(spark_pair):
+def test_spark_run_analysis_matches_duckdb(spark_pair):
+    store, reference = spark_pair
+    config = make_config([{"id": "m", "name": "M", "event": "login"}], end="2024-03-11")
+    tested = run_analysis(config, store)
+    expected = run_analysis(config, reference)
+    assert tested.population == expected.population
+    overall, overall_expected = (
+        tested.milestone("m").overall,
+        expected.milestone("m").overall,
+    )
+    assert overall.n_reached == overall_expected.n_reached
+    assert overall.percentiles == overall_expected.percentiles
+
+
+@pytest.mark.spark
+def test_spark_run_analysis_by_hand(spark_pair):
     store, _ = spark_pair
     config = make_config([{"id": "m", "name": "M", "event": "login"}], end="2024-03-11")
     analysis = run_analysis(config, store)
     assert analysis.population.n_accounts == 2
+    # The rows recorded by add_exclusions: 4 + 1 duplicates, 2 missing events.
+    assert analysis.population.excluded_events == {"duplicate": 5, "missing_event": 2}
+    median = next(p for p in analysis.milestone("m").overall.percentiles if p.q == 0.5)
+    # e1 logs in 1 hour after its start, e2 1 day after: S = 1/2 after 1/24 day.
+    assert median.days == pytest.approx(1 / 24)
