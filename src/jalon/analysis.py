@@ -237,8 +237,10 @@ def _population(store, accounts: AccountTable, table: ir.Table) -> Population:
         excluded_events=dict(sorted(excluded_events.items())),
     )
     logger.info("%s accounts included, %s events used", n_accounts, n_events)
-    for reason, count in {**population.excluded_accounts, **population.excluded_events}.items():
-        logger.warning("excluded %s: %s", reason, count)
+    for reason, count in population.excluded_accounts.items():
+        logger.warning("excluded accounts, %s: %s", reason, count)
+    for reason, count in population.excluded_events.items():
+        logger.warning("excluded events, %s: %s", reason, count)
     return population
 
 

@@ -133,13 +133,18 @@ def print_summary(analysis, lang: str) -> None:
         console.print(funnel_table(funnel, lang))
     if analysis.cohorts is not None:
         console.print(cohort_table(analysis.cohorts, lang))
-    excluded = {**analysis.population.excluded_accounts, **analysis.population.excluded_events}
-    if excluded:
+    population = analysis.population
+    # Accounts and events can be excluded for the same reason (no start), so
+    # they are listed apart rather than merged by reason.
+    excluded = [(_("Accounts"), population.excluded_accounts), (_("Events"), population.excluded_events)]
+    if population.excluded_accounts or population.excluded_events:
         table = Table(title=_("Excluded rows and accounts"), title_justify="left")
         table.add_column(_("Reason"))
         table.add_column(_("Count"), justify="right")
-        for reason, count in excluded.items():
-            table.add_row(exclusion_reason_label(reason, _), fmt.integer(count))
+        for kind, counts in excluded:
+            for reason, count in counts.items():
+                label = _("{kind}: {reason}").format(kind=kind, reason=exclusion_reason_label(reason, _))
+                table.add_row(label, fmt.integer(count))
         console.print(table)
 
 

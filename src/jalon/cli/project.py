@@ -43,6 +43,8 @@ def register(app: typer.Typer, _) -> None:
             path = run_demo(out, accounts, seed, language)
         console.print(translations(language).gettext("Report written to {path}").format(path=path))
 
+    export_command(app, _, Lang, ConfigPath)
+
     @app.command(help=_("Load new data files of a project into its store."))
     def load(config: ConfigPath = Path("jalon.toml"), lang: Lang = None) -> None:
         language = resolve_language(lang)
@@ -69,6 +71,34 @@ def register(app: typer.Typer, _) -> None:
         with user_errors(language):
             path = run_report(config, out, language)
         console.print(translations(language).gettext("Report written to {path}").format(path=path))
+
+
+def export_command(app: typer.Typer, _, Lang, ConfigPath) -> None:
+    @app.command(
+        "export-parquet",
+        help=_(
+            "Write the project's events and accounts to Parquet files, for the "
+            "Spark engine (engine = \"spark\")."
+        ),
+    )
+    def export_parquet_command(
+        config: ConfigPath = Path("jalon.toml"),
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help=_("Folder that receives the Parquet files."))
+        ] = Path("parquet"),
+        lang: Lang = None,
+    ) -> None:
+        from jalon.config import load_config
+        from jalon.store import Store
+        from jalon.store.engine import export_parquet
+
+        language = resolve_language(lang)
+        with user_errors(language):
+            loaded = load_config(config)
+            folder = out if out.is_absolute() else loaded.base_dir / out
+            with Store.open(loaded.store_path, read_only=True) as store:
+                written = export_parquet(store, folder)
+        console.print(translations(language).gettext("Parquet files written to {path}").format(path=written))
 
 
 def run_project(config_path: Path, language: str, synthetic: bool, step):

@@ -180,17 +180,17 @@ def _trends(table: Any, milestone_names: dict[str, str], text: Text) -> tuple[st
         if item.p_value >= SIGNIFICANCE_LEVEL:
             template = _(
                 "{milestone}: no clear trend across cohorts (log-rank test for "
-                "trend, z = {z}, p = {p})."
+                "trend, z = {z}, {p})."
             )
         elif item.z > 0:
             template = _(
                 "{milestone}: later cohorts reach it sooner (log-rank test for "
-                "trend, z = {z}, p = {p})."
+                "trend, z = {z}, {p})."
             )
         else:
             template = _(
                 "{milestone}: later cohorts reach it later (log-rank test for "
-                "trend, z = {z}, p = {p})."
+                "trend, z = {z}, {p})."
             )
         sentences.append(
             template.format(
@@ -204,8 +204,8 @@ def _trends(table: Any, milestone_names: dict[str, str], text: Text) -> tuple[st
 
 def _p_value(value: float, text: Text) -> str:
     if value < SMALLEST_P_SHOWN:
-        return "< " + text.fmt.number(SMALLEST_P_SHOWN, 3)
-    return text.fmt.number(value, 3)
+        return "p <\u00a0" + text.fmt.number(SMALLEST_P_SHOWN, 3)
+    return "p = " + text.fmt.number(value, 3)
 
 
 def _timestamp(value: Any) -> Any:
