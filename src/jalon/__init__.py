@@ -57,12 +57,14 @@ def analyze(config: str | Path | Config, *, synthetic: bool = False) -> Analysis
     synthetic
         Mark the results as computed on generated data.
     """
+    from jalon.cli.project import drain_api_events
     from jalon.ingest import load_project
     from jalon.store import Store
 
     if not isinstance(config, Config):
         config = load_config(config)
     with Store.open(config.store_path) as store:
+        drain_api_events(config, store)
         ingest = load_project(
             store,
             config.events,

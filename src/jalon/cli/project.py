@@ -113,6 +113,7 @@ def run_project(config_path: Path, language: str, synthetic: bool, step):
         ingest = None
         if config.engine == "duckdb":
             step("load")
+            drain_api_events(config, store)
             ingest = load_project(
                 store,
                 config.events,
@@ -123,6 +124,17 @@ def run_project(config_path: Path, language: str, synthetic: bool, step):
             )
         analysis = run_analysis(config, store, synthetic=synthetic, ingest=ingest, progress=step)
     return config, analysis
+
+
+def drain_api_events(config, store) -> int:
+    """Move events received by ``jalon serve`` into the store before an analysis."""
+    from jalon.web.drain import drain_spool
+    from jalon.web.project import ProjectContext
+
+    project = ProjectContext.from_path(config.path)
+    if not project.spool_path.exists():
+        return 0
+    return drain_spool(store, project.spool_path)
 
 
 def run_report(config_path: Path, out: Path | None, language: str) -> Path:
