@@ -85,6 +85,8 @@ landmarks = [7]
 n_boot = 50
 """
 
+COHORTS_SECTION = '[cohorts]\nperiod = "week"\nactivity = "report_viewed"\n'
+
 #: The analysis milestones; their true medians are in truth.json.
 ANALYSIS_MILESTONES = """
 [[milestones]]
@@ -136,6 +138,7 @@ def write_config(
     full: bool = False,
     events_dir: str = "events",
     events_format: str = "parquet",
+    cohorts: bool | None = None,
 ) -> Path:
     """Write a jalon.toml variant; all variants share the store."""
     text = CONFIG_TEMPLATE.format(
@@ -143,9 +146,7 @@ def write_config(
         events_dir=events_dir,
         events_format=events_format,
         churn=CHURN_SECTION if full else "",
-        cohorts='[cohorts]\nperiod = "week"\nactivity = "report_viewed"\n'
-        if full
-        else "",
+        cohorts=COHORTS_SECTION if (full if cohorts is None else cohorts) else "",
         milestones=milestones,
     )
     path = folder / name
@@ -322,6 +323,26 @@ def _medians(analysis, folder: Path) -> dict:
     return found
 
 
+def stage_analysis_core(folder: Path, n_events: int) -> dict:
+    """Run the analysis without churn, so without the churn link step."""
+    from jalon.analysis import run_analysis
+    from jalon.config import load_config
+    from jalon.store import Store
+
+    config_path = write_config(folder, "core.toml", ANALYSIS_MILESTONES, cohorts=True)
+    config = load_config(config_path)
+    steps: list[tuple[str, float]] = []
+    started = time.perf_counter()
+    with Store.open(config.store_path, read_only=True) as store:
+        run_analysis(
+            config,
+            store,
+            progress=lambda name, *rest: steps.append((name, time.perf_counter())),
+        )
+    total = time.perf_counter() - started
+    return {"seconds": total, "steps": _step_seconds(steps, started, started + total)}
+
+
 def stage_pandas(folder: Path, n_events: int) -> dict:
     from pandas_peer import run_pandas_peer
 
@@ -345,6 +366,7 @@ STAGES = {
     "first": stage_first,
     "windowed": stage_windowed,
     "analysis": stage_analysis,
+    "analysis_core": stage_analysis_core,
     "pandas": stage_pandas,
     "spark": stage_spark,
 }
