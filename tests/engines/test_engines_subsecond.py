@@ -20,17 +20,7 @@ CONFIG = make_config(
 )
 
 
-def test_days_keep_fractional_seconds(engine_store, engine, request):
-    if engine == "spark":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="the milestone engine subtracts epoch_seconds(), which "
-                "Spark truncates to whole seconds first; it should use "
-                "jalon.store.engine.elapsed_days",
-            )
-        )
+def test_days_keep_fractional_seconds(engine_store):
     store, _ = engine_store(EVENTS, ACCOUNTS)
     output = run_engine(store, CONFIG)
     # (86400 - 0.25) s / 86400 s a day.

@@ -29,6 +29,7 @@ from jalon.errors import N_, AnalysisError
 from jalon.milestones.compile import SECONDS_PER_DAY, compile_condition
 from jalon.milestones.filters import event_predicate
 from jalon.milestones.spec import EventCondition, MilestoneSpec
+from jalon.store.engine import elapsed_days, elapsed_seconds
 
 UNKNOWN_SEGMENT = "(unknown)"
 _NON_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
@@ -301,7 +302,7 @@ def _inactivity_churn(
         last = table._seen.fill_null(table._last_event)
     table = table.mutate(_last=last).drop("_last_event", *(["_seen"] if churn.last_seen_column else []))
     last_activity = ibis.greatest(table._last.fill_null(table.start_at), table.start_at)
-    idle_seconds = end_literal.epoch_seconds() - last_activity.epoch_seconds()
+    idle_seconds = elapsed_seconds(end_literal, last_activity)
     churned = idle_seconds >= int(churn.inactivity_days * SECONDS_PER_DAY)
     churn_at = ibis.ifelse(churned & (last_activity <= end_literal), last_activity, ibis.null())
     return table.mutate(churn_at=churn_at.cast("timestamp")).drop("_last")
@@ -323,8 +324,7 @@ def _accounts_value(table, accounts: ir.Table | None, column: str, path: str) ->
 
 
 def _days_between(later, earlier) -> ir.FloatingValue:
-    seconds = later.epoch_seconds() - earlier.epoch_seconds()
-    return ibis.greatest(seconds, 0).cast("float64") / SECONDS_PER_DAY
+    return ibis.greatest(elapsed_days(later, earlier), 0.0)
 
 
 def _milestone_columns(table: ir.Table, identifier: str, start_name: str) -> ir.Table:

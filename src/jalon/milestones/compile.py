@@ -20,8 +20,10 @@ import ibis.expr.types as ir
 
 from jalon.milestones.filters import event_predicate, property_column
 from jalon.milestones.spec import AllOf, AnyOf, Condition, EventCondition, Sequence
+from jalon.store.engine import elapsed_microseconds
 
 SECONDS_PER_DAY = 86400
+MICROSECONDS_PER_DAY = SECONDS_PER_DAY * 1_000_000
 ACCOUNT_KEYS = ("account_id",)
 USER_KEYS = ("account_id", "user_id")
 
@@ -110,8 +112,8 @@ def _kth_distinct(
 ) -> ir.Table:
     """Time at which the Kth distinct value (or active day) first appears."""
     if condition.active_days is not None:
-        elapsed = matched.ts.epoch_seconds() - matched[start_column].epoch_seconds()
-        value = (elapsed // SECONDS_PER_DAY).cast("int64")
+        elapsed = elapsed_microseconds(matched.ts, matched[start_column])
+        value = (elapsed // MICROSECONDS_PER_DAY).cast("int64")
         needed = condition.active_days
     else:
         value = (
