@@ -1,10 +1,10 @@
 """Check a configuration against the data in the store.
 
 :func:`check_project` returns findings, each a severity, a stable code, an
-English template marked for translation and its parameters. Errors mean the
-analysis cannot run as configured (an accounts column that does not exist);
-warnings mean it runs but probably not as intended (an event name that no
-loaded event carries, a milestone that no account reaches).
+English template marked for translation and its parameters. An error means
+the analysis cannot run as configured, for example an accounts column that
+does not exist. A warning means it runs but probably not as intended, for
+example an event name that no loaded event carries.
 """
 
 from __future__ import annotations

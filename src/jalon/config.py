@@ -14,7 +14,6 @@ Sections: ``project``, ``events``, ``accounts``, ``start``, ``starts``,
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from jalon.ingest.spec import AccountColumns, AccountSource, EventColumns, Event
 from jalon.milestones.spec import (
     EventCondition,
     MilestoneSpec,
+    check_choice,
     check_keys,
     config_error,
     parse_condition,
@@ -173,7 +173,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     project = _table(raw, "project")
     check_keys(project, ("name", "store", "engine", "timezone", "spark"), "project")
     timezone = _timezone(project.get("timezone", "UTC"), "project.timezone")
-    engine = _choice(project.get("engine", "duckdb"), ENGINES, "project.engine")
+    engine = check_choice(project.get("engine", "duckdb"), ENGINES, "project.engine")
 
     events = _parse_events_section(raw, base_dir)
     accounts = _parse_accounts_section(raw)
@@ -259,20 +259,6 @@ def _text(value: Any, path: str) -> str:
     return value
 
 
-def _choice(value: Any, allowed: tuple[str, ...], path: str) -> str:
-    if value in allowed:
-        return value
-    close = difflib.get_close_matches(str(value), allowed, n=1)
-    raise config_error(
-        "config.bad_choice",
-        N_("Invalid value at {path}: {value}. Allowed values: {allowed}.{hint}"),
-        path,
-        value,
-        allowed=", ".join(allowed),
-        hint=f" ({close[0]}?)" if close else "",
-    )
-
-
 def _bool(value: Any, path: str) -> bool:
     if not isinstance(value, bool):
         raise config_error(
@@ -318,7 +304,7 @@ def _parse_events_section(raw: dict, base_dir: Path) -> EventSource:
     section = _require_table(raw, "events")
     check_keys(section, EVENT_SECTION_KEYS, "events")
     paths = _paths(section, "events")
-    preset = _choice(section.get("preset", "generic"), PRESETS, "events.preset")
+    preset = check_choice(section.get("preset", "generic"), PRESETS, "events.preset")
     columns = _table(section, "columns", "events")
     check_keys(columns, EVENT_COLUMN_KEYS, "events.columns")
     if preset == "generic":
@@ -359,7 +345,7 @@ def _parse_events_section(raw: dict, base_dir: Path) -> EventSource:
     return EventSource(
         paths=paths,
         columns=event_columns,
-        format=_choice(section.get("format", "auto"), FORMATS, "events.format"),
+        format=check_choice(section.get("format", "auto"), FORMATS, "events.format"),
         preset=preset,
         delimiter=section.get("delimiter"),
         encoding=_text(section.get("encoding", "utf-8"), "events.encoding"),
@@ -407,7 +393,7 @@ def _parse_accounts_section(raw: dict) -> AccountSource | None:
             account_id=_text(columns.get("account_id", "account_id"), "accounts.columns.account_id"),
             segments=tuple(segments),
         ),
-        format=_choice(section.get("format", "auto"), FORMATS, "accounts.format"),
+        format=check_choice(section.get("format", "auto"), FORMATS, "accounts.format"),
         delimiter=section.get("delimiter"),
         encoding=_text(section.get("encoding", "utf-8"), "accounts.encoding"),
     )

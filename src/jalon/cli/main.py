@@ -155,8 +155,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     # Statistical caveats are stored on the results and shown translated in
-    # the summary and the report, so Python's own warning output would only
-    # repeat them in English; they go to the log instead.
+    # the summary and the report. Python's own warning output would repeat
+    # them in English, so warnings go to the log instead.
     logging.captureWarnings(True)
     lang = language_from_argv(argv)
     # Every command reads the language from the environment once --lang has

@@ -15,12 +15,11 @@ allowed.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
 from jalon.errors import N_
-from jalon.milestones.spec import check_keys, config_error, positive_int
+from jalon.milestones.spec import check_choice, check_keys, config_error, positive_int
 
 PERIODS = ("day", "week", "month")
 ANCHORS = ("calendar", "start")
@@ -72,10 +71,10 @@ def parse_cohorts(raw: Any, path: str) -> CohortSpec:
         )
     check_keys(raw, COHORT_KEYS, path)
     return CohortSpec(
-        period=_choice(raw.get("period", "week"), PERIODS, f"{path}.period"),
+        period=check_choice(raw.get("period", "week"), PERIODS, f"{path}.period"),
         activity=_parse_activity(raw.get("activity"), f"{path}.activity"),
         periods=positive_int(raw.get("periods", DEFAULT_PERIODS), f"{path}.periods"),
-        anchor=_choice(raw.get("anchor", "calendar"), ANCHORS, f"{path}.anchor"),
+        anchor=check_choice(raw.get("anchor", "calendar"), ANCHORS, f"{path}.anchor"),
     )
 
 
@@ -97,18 +96,4 @@ def _parse_activity(value: Any, path: str) -> tuple[str, ...] | None:
         ),
         path,
         value,
-    )
-
-
-def _choice(value: Any, allowed: tuple[str, ...], path: str) -> str:
-    if isinstance(value, str) and value in allowed:
-        return value
-    close = difflib.get_close_matches(str(value), allowed, n=1)
-    raise config_error(
-        "config.bad_choice",
-        N_("Invalid value at {path}: {value}. Allowed values: {allowed}.{hint}"),
-        path,
-        value,
-        allowed=", ".join(allowed),
-        hint=f" ({close[0]}?)" if close else "",
     )

@@ -23,14 +23,13 @@ allowed.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from jalon.config import parse_duration
 from jalon.errors import N_
-from jalon.milestones.spec import Filter, check_keys, config_error, parse_where
+from jalon.milestones.spec import Filter, check_choice, check_keys, config_error, parse_where
 
 ORDERS = ("ordered", "strict", "any")
 LEVELS = ("account", "user")
@@ -126,10 +125,10 @@ def parse_funnel(raw: Any, path: str) -> FunnelSpec:
         name=_text(table.get("name", identifier), f"{path}.name"),
         steps=steps,
         window_seconds=_parse_window(table["window"], f"{path}.window"),
-        order=_choice(table.get("order", "ordered"), ORDERS, f"{path}.order"),
+        order=check_choice(table.get("order", "ordered"), ORDERS, f"{path}.order"),
         exclusions=exclusions,
-        level=_choice(table.get("level", "account"), LEVELS, f"{path}.level"),
-        start_anchor=_choice(
+        level=check_choice(table.get("level", "account"), LEVELS, f"{path}.level"),
+        start_anchor=check_choice(
             table.get("start_anchor", "first_step"),
             START_ANCHORS,
             f"{path}.start_anchor",
@@ -247,20 +246,6 @@ def _text(value: Any, path: str) -> str:
         N_("Invalid value at {path}: {value}. Expected text."),
         path,
         value,
-    )
-
-
-def _choice(value: Any, allowed: tuple[str, ...], path: str) -> str:
-    if isinstance(value, str) and value in allowed:
-        return value
-    close = difflib.get_close_matches(str(value), allowed, n=1)
-    raise config_error(
-        "config.bad_choice",
-        N_("Invalid value at {path}: {value}. Allowed values: {allowed}.{hint}"),
-        path,
-        value,
-        allowed=", ".join(allowed),
-        hint=f" ({close[0]}?)" if close else "",
     )
 
 

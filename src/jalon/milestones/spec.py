@@ -152,6 +152,21 @@ def check_keys(table: dict, allowed: tuple[str, ...], path: str) -> None:
         )
 
 
+def check_choice(value: Any, allowed: tuple[str, ...], path: str) -> str:
+    """Return ``value`` when it is one of ``allowed``; else raise with a close spelling."""
+    if isinstance(value, str) and value in allowed:
+        return value
+    close = difflib.get_close_matches(str(value), allowed, n=1)
+    raise config_error(
+        "config.bad_choice",
+        N_("Invalid value at {path}: {value}. Allowed values: {allowed}.{hint}"),
+        path,
+        value,
+        allowed=", ".join(allowed),
+        hint=f" ({close[0]}?)" if close else "",
+    )
+
+
 def parse_duration(value: Any, path: str) -> float:
     """Return a duration in seconds from ``"90m"``, ``"36h"``, ``"7d"``, ``"2w"``
     or a number of days.
@@ -460,17 +475,7 @@ def parse_milestone(raw: Any, path: str, starts: tuple[str, ...]) -> MilestoneSp
             f"{path}.id",
             identifier,
         )
-    tier = raw.get("tier", "basic")
-    if tier not in TIERS:
-        close = difflib.get_close_matches(str(tier), TIERS, n=1)
-        raise config_error(
-            "config.bad_choice",
-            N_("Invalid value at {path}: {value}. Allowed values: {allowed}.{hint}"),
-            f"{path}.tier",
-            tier,
-            allowed=", ".join(TIERS),
-            hint=f" ({close[0]}?)" if close else "",
-        )
+    tier = check_choice(raw.get("tier", "basic"), TIERS, f"{path}.tier")
     start = raw.get("start")
     if start is not None and start not in starts:
         raise config_error(
