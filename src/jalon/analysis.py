@@ -224,7 +224,7 @@ def _materialize(store, table: ir.Table) -> ir.Table:
 def _population(store, accounts: AccountTable, table: ir.Table) -> Population:
     account_counts = store.execute(accounts.account_exclusions).iloc[0].to_dict()
     event_counts = store.execute(accounts.event_exclusions).iloc[0].to_dict()
-    n_events = int(scalar(store, accounts.events_used.count()))
+    n_events = int(event_counts.pop("used"))
     n_accounts = int(scalar(store, table.count()))
     excluded_events = {k: int(v) for k, v in event_counts.items() if int(v) > 0}
     loaded = store.exclusions()

@@ -184,17 +184,21 @@ def run_engine(
     end = observation_end(config, events_table, con.execute)
     built = build_account_table(config, events_table, accounts_table, PROPERTIES, end)
 
-    rows = con.execute(built.table).set_index("account_id")
+    rows = con.execute(built.table).set_index("account_id").sort_index()
     if not with_counts:
         return EngineResult(rows, {}, {}, events_used=-1, end=end)
 
     account_counts = con.execute(built.account_exclusions).iloc[0]
-    event_counts = con.execute(built.event_exclusions).iloc[0]
+    event_counts = con.execute(built.event_exclusions).iloc[0].to_dict()
+    used = int(event_counts.pop("used"))
+    # Two independent counts of the usable events: the exclusion pass and the
+    # usable rows themselves.
+    assert used == int(con.execute(built.events_used.count()))
     return EngineResult(
         rows=rows,
         account_exclusions={key: int(value) for key, value in account_counts.items()},
         event_exclusions={key: int(value) for key, value in event_counts.items()},
-        events_used=int(con.execute(built.events_used.count())),
+        events_used=used,
         end=end,
     )
 

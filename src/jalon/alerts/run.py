@@ -82,7 +82,7 @@ def compute_snapshot(config_path: Path | str, load_files: bool = True) -> Snapsh
                 timezone=config.timezone,
             )
         analysis = run_analysis(config, store, ingest=ingest)
-        accounts = store.execute(store.con.table(ACCOUNT_TABLE_NAME))
+        accounts = store.execute(store.con.table(ACCOUNT_TABLE_NAME).order_by("account_id"))
     return Snapshot(config, analysis, accounts, dt.datetime.now(dt.UTC))
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ibis
 import ibis.expr.types as ir
@@ -28,7 +28,7 @@ from jalon.config import ChurnSpec, Config, StartSpec
 from jalon.errors import N_, AnalysisError
 from jalon.milestones.compile import SECONDS_PER_DAY, compile_condition
 from jalon.milestones.filters import event_predicate
-from jalon.milestones.spec import EventCondition, MilestoneSpec
+from jalon.milestones.spec import Condition, EventCondition
 from jalon.store.engine import elapsed_days, elapsed_seconds
 
 UNKNOWN_SEGMENT = "(unknown)"
@@ -42,7 +42,7 @@ class AccountTable:
 
     ``table`` has one row per included account. ``account_exclusions`` and
     ``event_exclusions`` evaluate to one row of counts each, one column per
-    reason code.
+    reason code; ``event_exclusions`` also counts the events ``used``.
     """
 
     table: ir.Table
@@ -107,23 +107,17 @@ def build_account_table(
     joined = events.inner_join(included.select("account_id", *start_columns), "account_id")
     usable = joined.filter((joined.ts >= joined.start_at) & (joined.ts <= end_literal))
 
+    targets = [(m.id, m.condition, start_column_name(m.start)) for m in config.milestones]
+    if config.churn is not None and config.churn.condition is not None:
+        targets.append((CHURN_TARGET, config.churn.condition, "start_at"))
     table = included.mutate(end_at=end_literal)
-    table = _with_churn(table, config.churn, usable, accounts, properties, end_literal)
-    simple = [m for m in config.milestones if _is_first_occurrence(m.condition)]
-    if simple:
-        firsts = _first_occurrences(joined.filter(joined.ts <= end_literal), simple, properties)
-        table = table.left_join(firsts, "account_id").drop("account_id_right")
+    table = _reached_columns(table, targets, events, joined, properties, end_literal)
+    table = _with_churn(table, config.churn, events, accounts, end_literal)
     for milestone in config.milestones:
-        start_name = start_column_name(milestone.start)
-        if milestone not in simple:
-            rows = usable if milestone.start is None else _usable_from(joined, start_name, end_literal)
-            reached = compile_condition(rows, milestone.condition, start_name, properties)
-            reached = reached.rename(**{f"_m_{milestone.id}": "at"})
-            table = table.left_join(reached, "account_id").drop("account_id_right")
-        table = _milestone_columns(table, milestone.id, start_name)
+        table = _milestone_columns(table, milestone.id, start_column_name(milestone.start))
     table = _churn_columns(table).drop(*[c for c in start_columns if c != "start_at"])
     return AccountTable(
-        table=table.order_by("account_id"),
+        table=table,
         account_exclusions=_account_exclusions(anchors, end_literal),
         event_exclusions=_event_exclusions(events, anchors, end_literal),
         events_used=usable,
@@ -133,24 +127,125 @@ def build_account_table(
     )
 
 
-def _is_first_occurrence(condition) -> bool:
-    return isinstance(condition, EventCondition) and condition.is_first_occurrence
+#: Name under which a churn condition is evaluated beside the milestones.
+CHURN_TARGET = "_churn"
 
 
-def _first_occurrences(
-    rows: ir.Table, milestones: list[MilestoneSpec], properties: Mapping[str, str]
+def _reached_columns(
+    table: ir.Table,
+    targets: list[tuple[str, Condition, str]],
+    events: ir.Table,
+    joined: ir.Table,
+    properties: Mapping[str, str],
+    end_literal,
 ) -> ir.Table:
-    """First-occurrence milestones in one conditional-aggregate pass over the events."""
+    """Add ``_m_<id>``: when each target condition was first reached, or null.
+
+    Most accounts have no matching event before their start. For them, the
+    first (or Nth) matching event of the whole log is the first (or Nth)
+    usable one, so first and Nth occurrences are computed on the events
+    alone, without joining each event to its account's start: one pass of
+    conditional minimums, filtered on the event names, which the engine can
+    push down to the scan. The accounts that do have a matching event before
+    their start are computed again from their usable events, and other
+    conditions (distinct values, active days, users, combinations) always
+    are.
+    """
+    fast = [t for t in targets if _is_occurrence(t[1])]
+    if fast:
+        predicates = {
+            name: event_predicate(events, condition.events, condition.where, properties)
+            for name, condition, _ in fast
+        }
+        matching = events.filter(ibis.or_(*predicates.values()))
+        firsts = matching.group_by("account_id").aggregate(
+            **{f"_f_{name}": matching.ts.min(where=predicates[name]) for name, _, _ in fast}
+        )
+        table = table.left_join(firsts, "account_id").drop("account_id_right")
+        for name, condition, _ in fast:
+            if condition.count > 1:
+                # The window is checked afterwards, against each account's start.
+                unwindowed = replace(condition, within=None)
+                kth = compile_condition(
+                    events.filter(events.ts <= end_literal), unwindowed, "ts", properties
+                ).rename(**{f"_k_{name}": "at"})
+                table = table.left_join(kth, "account_id").drop("account_id_right")
+        early = ibis.or_(*[table[f"_f_{name}"] < table[start] for name, _, start in fast])
+        redo = table.filter(early).select("account_id", *[c for c in table.columns if c.startswith("start")])
+        redone = _reached_from_starts(events, redo, fast, properties, end_literal)
+        table = table.left_join(redone, "account_id").drop("account_id_right")
+        table = table.mutate(
+            **{
+                f"_m_{name}": _fast_reached(table, name, condition, start, end_literal)
+                for name, condition, start in fast
+            }
+        )
+        table = table.drop(*[c for c in table.columns if c[:3] in ("_f_", "_k_", "_r_")])
+    usable = None
+    for name, condition, start in targets:
+        if _is_occurrence(condition):
+            continue
+        if usable is None or start != "start_at":
+            usable = _usable_from(joined, start, end_literal)
+        reached = compile_condition(usable, condition, start, properties)
+        reached = reached.rename(**{f"_m_{name}": "at"})
+        table = table.left_join(reached, "account_id").drop("account_id_right")
+    return table
+
+
+def _is_occurrence(condition) -> bool:
+    """A first or Nth occurrence of matching events, counted per account."""
+    return (
+        isinstance(condition, EventCondition)
+        and condition.distinct is None
+        and condition.active_days is None
+        and condition.users is None
+    )
+
+
+def _reached_from_starts(
+    events: ir.Table,
+    redo: ir.Table,
+    targets: list[tuple[str, EventCondition, str]],
+    properties: Mapping[str, str],
+    end_literal,
+) -> ir.Table:
+    """``_r_<id>`` per target for the ``redo`` accounts, from their usable events."""
+    joined = events.inner_join(redo, "account_id")
+    rows = joined.filter(joined.ts <= end_literal)
     aggregates = {}
-    for milestone in milestones:
-        condition = milestone.condition
-        start = rows[start_column_name(milestone.start)]
-        predicate = event_predicate(rows, condition.events, condition.where, properties)
-        predicate = predicate & (rows.ts >= start)
-        if condition.within is not None:
-            predicate = predicate & (rows.ts <= start + ibis.interval(seconds=int(condition.within)))
-        aggregates[f"_m_{milestone.id}"] = rows.ts.min(where=predicate)
-    return rows.group_by("account_id").aggregate(**aggregates)
+    result = redo.select("account_id")
+    for name, condition, start in targets:
+        if condition.count == 1:
+            predicate = event_predicate(rows, condition.events, condition.where, properties)
+            predicate = predicate & (rows.ts >= rows[start])
+            if condition.within is not None:
+                predicate = predicate & (rows.ts <= _window_end(rows[start], condition))
+            aggregates[f"_r_{name}"] = rows.ts.min(where=predicate)
+            continue
+        usable = _usable_from(joined, start, end_literal)
+        reached = compile_condition(usable, condition, start, properties)
+        result = result.left_join(reached.rename(**{f"_r_{name}": "at"}), "account_id")
+        result = result.drop("account_id_right")
+    if aggregates:
+        firsts = rows.group_by("account_id").aggregate(**aggregates)
+        result = result.left_join(firsts, "account_id").drop("account_id_right")
+    return result
+
+
+def _fast_reached(table: ir.Table, name: str, condition: EventCondition, start: str, end_literal):
+    """The reach time of an occurrence target, from the pass without starts or its redo."""
+    first, begin = table[f"_f_{name}"], table[start]
+    at = first if condition.count == 1 else table[f"_k_{name}"]
+    in_time = begin.notnull() & (at <= end_literal)
+    if condition.within is not None:
+        in_time = in_time & (at <= _window_end(begin, condition))
+    clean = ibis.ifelse(in_time, at, ibis.null().cast("timestamp"))
+    return ibis.ifelse(first < begin, table[f"_r_{name}"], clean)
+
+
+def _window_end(start: ir.TimestampValue, condition: EventCondition) -> ir.TimestampValue:
+    return start + ibis.interval(seconds=int(condition.within))
 
 
 def _usable_from(joined: ir.Table, start_name: str, end_literal) -> ir.Table:
@@ -161,43 +256,48 @@ def _usable_from(joined: ir.Table, start_name: str, end_literal) -> ir.Table:
 def _anchors(
     config: Config, events: ir.Table, accounts: ir.Table | None, properties: Mapping[str, str]
 ) -> ir.Table:
-    """Return one row per candidate account: ``start_at``, named starts, segments."""
-    universe = _account_universe(config, events, accounts)
-    anchors = universe
-    for name, spec in [(None, config.start), *config.starts.items()]:
-        column = start_column_name(name)
-        starts = _start_times(spec, events, accounts, properties).rename(**{column: "at"})
-        anchors = anchors.left_join(starts, "account_id").drop("account_id_right")
+    """Return one row per candidate account: ``start_at``, named starts, segments.
+
+    Account ids are unique in the stored accounts table, so its columns are
+    read in one projection rather than joined one by one.
+    """
+    clocks = [(start_column_name(name), spec) for name, spec in [(None, config.start), *config.starts.items()]]
+    listed = None
+    if accounts is not None:
+        columns = {}
+        for column, spec in clocks:
+            if spec.column is not None:
+                path = "start.column" if column == "start_at" else f"starts.{column[7:]}.column"
+                columns[column] = _as_timestamp(accounts[_account_column(accounts, spec.column, path)])
+        for segment in config.segments:
+            name = _account_column(accounts, segment, "accounts.columns.segments")
+            columns[segment] = accounts[name].cast("string")
+        listed = accounts.select("account_id", **columns)
+    if listed is not None and config.start.column is not None:
+        anchors = listed
+    else:
+        anchors = _account_universe(events, accounts)
+        if listed is not None:
+            anchors = anchors.left_join(listed, "account_id").drop("account_id_right")
+    for column, spec in clocks:
+        if spec.column is None:
+            starts = _start_times(spec, events, properties).rename(**{column: "at"})
+            anchors = anchors.left_join(starts, "account_id").drop("account_id_right")
     for segment in config.segments:
-        assert accounts is not None
-        values = accounts.select(
-            "account_id",
-            **{segment: accounts[_account_column(accounts, segment, "accounts.columns.segments")].cast("string")},
-        )
-        anchors = anchors.left_join(values, "account_id").drop("account_id_right")
         anchors = anchors.mutate(**{segment: anchors[segment].fill_null(UNKNOWN_SEGMENT)})
-    return anchors
+    return anchors.select("account_id", *[column for column, _ in clocks], *config.segments)
 
 
-def _account_universe(config: Config, events: ir.Table, accounts: ir.Table | None) -> ir.Table:
+def _account_universe(events: ir.Table, accounts: ir.Table | None) -> ir.Table:
+    """Accounts that have events, and those of the accounts table."""
     from_events = events.select("account_id").distinct()
     if accounts is None:
         return from_events
-    listed = accounts.select("account_id").distinct()
-    if config.start.column is not None:
-        return listed
-    return ibis.union(from_events, listed, distinct=True)
+    return ibis.union(from_events, accounts.select("account_id"), distinct=True)
 
 
-def _start_times(
-    spec: StartSpec, events: ir.Table, accounts: ir.Table | None, properties: Mapping[str, str]
-) -> ir.Table:
-    if spec.column is not None:
-        assert accounts is not None
-        column = accounts[_account_column(accounts, spec.column, "start.column")]
-        return accounts.select("account_id", at=_as_timestamp(column)).filter(
-            lambda t: t.at.notnull()
-        )
+def _start_times(spec: StartSpec, events: ir.Table, properties: Mapping[str, str]) -> ir.Table:
+    """First event matching an event-based start, per account."""
     assert spec.condition is not None
     predicate = event_predicate(events, spec.condition.events, spec.condition.where, properties)
     return events.filter(predicate).group_by("account_id").aggregate(at=events.ts.min())
@@ -270,31 +370,35 @@ def _account_column(accounts: ir.Table, name: str, path: str) -> str:
 def _with_churn(
     table: ir.Table,
     churn: ChurnSpec | None,
-    usable: ir.Table,
+    events: ir.Table,
     accounts: ir.Table | None,
-    properties: Mapping[str, str],
     end_literal,
 ) -> ir.Table:
     """Add ``churn_at``: null when the account has not churned by the end."""
     if churn is None:
         return table.mutate(churn_at=ibis.null().cast("timestamp"))
     if churn.condition is not None:
-        times = compile_condition(usable, churn.condition, "start_at", properties)
-        times = times.rename(churn_at="at")
-        return table.left_join(times, "account_id").drop("account_id_right")
+        return table.rename(churn_at=f"_m_{CHURN_TARGET}")
     if churn.inactivity_days is not None:
-        return _inactivity_churn(table, churn, usable, accounts, end_literal)
+        return _inactivity_churn(table, churn, events, accounts, end_literal)
     return _column_churn(table, _accounts_value(table, accounts, churn.column, "churn.column"), end_literal)
 
 
 def _inactivity_churn(
-    table: ir.Table, churn: ChurnSpec, usable: ir.Table, accounts: ir.Table | None, end_literal
+    table: ir.Table, churn: ChurnSpec, events: ir.Table, accounts: ir.Table | None, end_literal
 ) -> ir.Table:
     """Churned at the last activity when nothing followed for N days by the end."""
     # The last event replaces a missing last-seen value, and the start is used
-    # for an account without events.
-    latest_event = usable.group_by("account_id").aggregate(_last_event=usable.ts.max())
+    # for an account without events. The latest event up to the end is usable
+    # when it is not before the start; then no usable event is later.
+    seen = events.filter(events.ts <= end_literal)
+    latest_event = seen.group_by("account_id").aggregate(_last_event=seen.ts.max())
     table = table.left_join(latest_event, "account_id").drop("account_id_right")
+    table = table.mutate(
+        _last_event=ibis.ifelse(
+            table._last_event >= table.start_at, table._last_event, ibis.null().cast("timestamp")
+        )
+    )
     last = table._last_event
     if churn.last_seen_column is not None:
         seen = _accounts_value(table, accounts, churn.last_seen_column, "churn.last_seen_column")
@@ -371,18 +475,42 @@ def _account_exclusions(anchors: ir.Table, end_literal) -> ir.Table:
 
 
 def _event_exclusions(events: ir.Table, anchors: ir.Table, end_literal) -> ir.Table:
-    starts = anchors.select("account_id", _start=anchors.start_at)
-    joined = events.left_join(starts, "account_id")
-    unknown = joined.account_id_right.isnull()
+    """Count excluded events by reason, and the events used, in one row.
+
+    Events are first counted per account, so the join with the accounts'
+    starts is made on accounts, not on events; only the accounts that have
+    events before their start are joined back to their events.
+    """
+    per_account = events.group_by("account_id").aggregate(
+        _n=events.count(),
+        _after_end=(events.ts > end_literal).cast("int64").sum(),
+        _first=events.ts.min(),
+    )
+    starts = anchors.select("account_id", _start=anchors.start_at, _known=ibis.literal(True))
+    joined = per_account.left_join(starts, "account_id").drop("account_id_right")
+    unknown = joined._known.isnull()
     no_start = ~unknown & joined._start.isnull()
     late_start = ~unknown & joined._start.notnull() & (joined._start > end_literal)
     counted = ~unknown & joined._start.notnull() & ~late_start
-    before = counted & (joined.ts < joined._start)
-    after = counted & (joined.ts > end_literal)
-    return joined.aggregate(
-        not_in_accounts=unknown.cast("int64").sum().fill_null(0),
-        no_start=no_start.cast("int64").sum().fill_null(0),
-        start_after_end=late_start.cast("int64").sum().fill_null(0),
-        before_start=before.cast("int64").sum().fill_null(0),
-        after_end=after.cast("int64").sum().fill_null(0),
+
+    def total(condition, value=None):
+        value = joined._n if value is None else value
+        return ibis.ifelse(condition, value, 0).sum().fill_null(0)
+
+    counts = joined.aggregate(
+        not_in_accounts=total(unknown),
+        no_start=total(no_start),
+        start_after_end=total(late_start),
+        after_end=total(counted, joined._after_end),
+        _counted=total(counted),
+    )
+    early = joined.filter(counted & (joined._first < joined._start)).select("account_id", "_start")
+    rows = events.inner_join(early, "account_id")
+    rows = rows.filter(rows.ts < rows._start)
+    before = rows.aggregate(before_start=rows.count())
+    counts = counts.cross_join(before)
+    used = counts._counted - counts.before_start - counts.after_end
+    return counts.select(
+        "not_in_accounts", "no_start", "start_after_end", "before_start", "after_end",
+        used=used,
     )
