@@ -270,7 +270,7 @@ def _milestone_result(store, table: ir.Table, config: Config, milestone) -> Mile
     for segment in config.segments:
         grouped = life_table(table, days, status, segment, execute=store.execute)
         by_segment[segment] = summarize_groups(grouped, horizons=config.horizons)
-    missing = int(scalar(store, table[status].isnull().sum()) or 0)
+    missing = int(overall_table.attrs["n_excluded"])
     excluded = {"no_milestone_start": missing} if missing else {}
     return MilestoneResult(
         milestone.id, milestone.name, milestone.tier, overall, by_segment, excluded

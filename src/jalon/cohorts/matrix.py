@@ -50,37 +50,37 @@ def count_matrix(
     period: str = "period",
 ) -> pd.DataFrame:
     """Pivot a (cohort, period, value) table to cohort x period counts (0 if absent)."""
-    matrix = pd.DataFrame(
-        0,
-        index=pd.Index(sizes.cohort, name="cohort"),
-        columns=range(periods),
-        dtype="int64",
-    )
-    for _, row in counts.iterrows():
-        k = int(row[period])
-        cohort = pd.Timestamp(row.cohort)
-        if 0 <= k < periods and cohort in matrix.index:
-            matrix.loc[cohort, k] = int(row[value])
-    return matrix
+    index = pd.Index(sizes.cohort, name="cohort")
+    rows, ks = _cells(counts, index, counts[period])
+    matrix = np.zeros((len(index), periods), dtype="int64")
+    inside = (rows >= 0) & (ks >= 0) & (ks < periods)
+    matrix[rows[inside], ks[inside]] = counts[value].to_numpy(dtype="int64")[inside]
+    return pd.DataFrame(matrix, index=index, columns=range(periods))
 
 
 def or_later_counts(
     last: pd.DataFrame, sizes: pd.DataFrame, periods: int
 ) -> pd.DataFrame:
     """Count accounts whose latest active period is k or later, per cohort."""
-    matrix = pd.DataFrame(
-        0,
-        index=pd.Index(sizes.cohort, name="cohort"),
-        columns=range(periods),
-        dtype="int64",
-    )
-    for _, row in last.iterrows():
-        reach = min(int(row.last_period), periods - 1)
-        if reach >= 0:
-            matrix.loc[pd.Timestamp(row.cohort), list(range(reach + 1))] += int(
-                row.n_accounts
-            )
-    return matrix
+    index = pd.Index(sizes.cohort, name="cohort")
+    rows, reach = _cells(last, index, last.last_period)
+    reach = np.minimum(reach, periods - 1)
+    inside = (rows >= 0) & (reach >= 0)
+    latest = np.zeros((len(index), periods), dtype="int64")
+    np.add.at(latest, (rows[inside], reach[inside]), last.n_accounts.to_numpy(dtype="int64")[inside])
+    # Accounts last active in period j count in every period up to j.
+    matrix = latest[:, ::-1].cumsum(axis=1)[:, ::-1]
+    return pd.DataFrame(matrix, index=index, columns=range(periods))
+
+
+def _cells(
+    table: pd.DataFrame, index: pd.Index, periods: pd.Series
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``table``'s cohorts in ``index`` (-1 when absent), and its periods."""
+    if table.empty:
+        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+    rows = index.get_indexer(pd.Index(pd.to_datetime(table.cohort)))
+    return rows, periods.to_numpy(dtype="int64")
 
 
 def share(

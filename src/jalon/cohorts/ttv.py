@@ -89,20 +89,21 @@ def median_ttv_by_cohort(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         :data:`MIN_AT_RISK` accounts were still observed at the median.
     """
     from jalon.survival import KaplanMeier
+    from jalon.survival.lifetable import split_groups
 
     rows = []
     for milestone, table in tables.items():
-        for group, part in table.groupby("group", sort=True):
-            fitted = KaplanMeier().fit(part)
+        for group, counts in split_groups(table).items():
+            fitted = KaplanMeier().fit_counts(counts)
             median = fitted.percentile(MEDIAN)
             rows.append(
                 {
                     "milestone": milestone,
                     "cohort": pd.Timestamp(group),
-                    "n_accounts": int(part[COUNTS].to_numpy().sum()),
-                    "n_reached": int(part.n_event.sum()),
-                    "n_churned_first": int(part.n_competing.sum()),
-                    "n_censored": int(part.n_censored.sum()),
+                    "n_accounts": counts.n_accounts,
+                    "n_reached": int(counts.event.sum()),
+                    "n_churned_first": int(counts.competing.sum()),
+                    "n_censored": int(counts.censored.sum()),
                     "median_days": _nan(median.days),
                     "median_lower": _nan(median.lower),
                     "median_upper": _nan(median.upper),
@@ -140,18 +141,19 @@ def ttv_trend(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def _trend_z(table: pd.DataFrame) -> float:
-    groups = sorted(table.group.unique())
+    from jalon.survival.lifetable import split_groups
+
+    groups = list(split_groups(table).values())
     if len(groups) < 2:
         return math.nan
-    times = np.sort(table.time.unique())
+    times = np.unique(np.concatenate([counts.time for counts in groups]))
     events = np.zeros((len(groups), len(times)))
     at_risk = np.zeros((len(groups), len(times)))
-    for row, group in enumerate(groups):
-        part = table[table.group == group]
-        position = np.searchsorted(times, part.time.to_numpy())
-        events[row, position] = part.n_event.to_numpy()
+    for row, counts in enumerate(groups):
+        position = np.searchsorted(times, counts.time)
+        events[row, position] = counts.event
         leaving = np.zeros(len(times))
-        leaving[position] = part[COUNTS].to_numpy().sum(axis=1)
+        leaving[position] = counts.total
         # At risk at t: accounts whose time is t or later.
         at_risk[row] = leaving[::-1].cumsum()[::-1]
 

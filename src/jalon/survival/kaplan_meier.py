@@ -88,7 +88,10 @@ class KaplanMeier:
             When the table breaks the life-table contract or contains several
             groups.
         """
-        counts = single_group(life_table)
+        return self.fit_counts(single_group(life_table))
+
+    def fit_counts(self, counts: TimeCounts) -> KaplanMeier:
+        """Fit the estimator on the counts of one group (see :func:`split_groups`)."""
         survival, greenwood = survival_and_greenwood(counts)
         lower, upper = loglog_bounds(survival, survival * np.sqrt(greenwood), self._z)
         times, survival, lower, upper = with_origin(

@@ -191,12 +191,16 @@ def life_table(
     _reject_invalid_rows(raw, days, status)
 
     n_excluded = int(raw["n_excluded"].sum())
-    included = raw[list(COUNT_COLUMNS)].sum(axis=1) > 0
-    table = raw.loc[included, list(LIFE_TABLE_COLUMNS)]
-    table = table.astype({"group": str, "time": "float64"})
-    table = table.astype({name: "int64" for name in COUNT_COLUMNS})
-    table = table.sort_values(["group", "time"], kind="mergesort")
-    table = table.reset_index(drop=True)
+    counts = raw[list(COUNT_COLUMNS)].to_numpy(dtype="int64")
+    included = counts.sum(axis=1) > 0
+    groups = raw["group"].astype(str).to_numpy()[included]
+    times = raw["time"].to_numpy(dtype="float64")[included]
+    counts = counts[included]
+    codes, _ = pd.factorize(groups, sort=True)
+    order = np.lexsort((times, codes))
+    table = pd.DataFrame({"group": groups[order], "time": times[order]})
+    for index, name in enumerate(COUNT_COLUMNS):
+        table[name] = counts[order, index]
     table.attrs["n_excluded"] = n_excluded
 
     logger.info(
@@ -281,30 +285,35 @@ def _validate_life_table(table: pd.DataFrame) -> None:
             )
 
 
-def _counts_of(group: str, rows: pd.DataFrame) -> TimeCounts:
-    """Sum the rows of one group per distinct time."""
-    summed = rows.groupby("time", sort=True)[list(COUNT_COLUMNS)].sum()
-    return TimeCounts(
-        group=group,
-        time=summed.index.to_numpy(dtype="float64"),
-        event=summed["n_event"].to_numpy(dtype="int64"),
-        competing=summed["n_competing"].to_numpy(dtype="int64"),
-        censored=summed["n_censored"].to_numpy(dtype="int64"),
-    )
-
-
 def split_groups(table: pd.DataFrame) -> dict[str, TimeCounts]:
     """Validate a life table and return its counts per group, sorted by group.
 
-    Rows repeating a (group, time) pair are summed.
+    Rows repeating a (group, time) pair are summed. The work is one sort of
+    the table's arrays, so a table of every account's own time stays cheap.
     """
     _validate_life_table(table)
-    normalised = table.astype({"group": str, "time": "float64"})
-    normalised = normalised.astype({name: "int64" for name in COUNT_COLUMNS})
-    return {
-        str(group): _counts_of(str(group), rows)
-        for group, rows in normalised.groupby("group", sort=True)
-    }
+    codes, names = pd.factorize(table["group"].astype(str).to_numpy(), sort=True)
+    time = table["time"].to_numpy(dtype="float64")
+    counts = table[list(COUNT_COLUMNS)].to_numpy(dtype="int64")
+    order = np.lexsort((time, codes))
+    codes, time, counts = codes[order], time[order], counts[order]
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = (codes[1:] != codes[:-1]) | (time[1:] != time[:-1])
+    starts = np.flatnonzero(first)
+    summed = np.add.reduceat(counts, starts, axis=0) if len(starts) else counts
+    codes, time = codes[starts], time[starts]
+    bounds = np.searchsorted(codes, np.arange(len(names) + 1))
+    groups = {}
+    for index, name in enumerate(names):
+        rows = slice(bounds[index], bounds[index + 1])
+        groups[str(name)] = TimeCounts(
+            group=str(name),
+            time=time[rows],
+            event=summed[rows, 0],
+            competing=summed[rows, 1],
+            censored=summed[rows, 2],
+        )
+    return groups
 
 
 def single_group(table: pd.DataFrame) -> TimeCounts:
