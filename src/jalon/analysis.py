@@ -26,6 +26,7 @@ from jalon.milestones.accounts import (
     observation_end,
 )
 from jalon.survival import MilestoneSummary, life_table, summarize, summarize_groups
+from jalon.survival.lifetable import pooled
 
 logger = logging.getLogger(__name__)
 
@@ -264,12 +265,15 @@ def _python_time(value) -> dt.datetime | None:
 
 def _milestone_result(store, table: ir.Table, config: Config, milestone) -> MilestoneResult:
     days, status = f"m_{milestone.id}_days", f"m_{milestone.id}_status"
-    overall_table = life_table(table, days, status, None, execute=store.execute)
-    overall = summarize(overall_table, horizons=config.horizons)
-    by_segment = {}
+    by_segment, overall_table = {}, None
     for segment in config.segments:
         grouped = life_table(table, days, status, segment, execute=store.execute)
         by_segment[segment] = summarize_groups(grouped, horizons=config.horizons)
+        # Every account is in one group of each segment.
+        overall_table = pooled(grouped) if overall_table is None else overall_table
+    if overall_table is None:
+        overall_table = life_table(table, days, status, None, execute=store.execute)
+    overall = summarize(overall_table, horizons=config.horizons)
     missing = int(overall_table.attrs["n_excluded"])
     excluded = {"no_milestone_start": missing} if missing else {}
     return MilestoneResult(

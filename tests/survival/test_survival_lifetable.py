@@ -12,6 +12,7 @@ from survival_testdata import pandas_life_table, random_accounts
 
 from jalon.errors import AnalysisError
 from jalon.survival import life_table, life_table_expr
+from jalon.survival.lifetable import pooled
 
 COUNTS = ["n_event", "n_competing", "n_censored"]
 
@@ -110,6 +111,15 @@ def test_life_table_without_group_is_all(duckdb_accounts, accounts_frame):
     result = life_table(duckdb_accounts, "days", "status")
     expected = expected_table(accounts_frame.assign(group="all"))
     pd.testing.assert_frame_equal(result, expected)
+
+
+def test_pooled_segment_table_is_the_overall_table(duckdb_accounts, accounts_frame):
+    by_group = life_table(duckdb_accounts, "days", "status", group="group")
+    result = pooled(by_group)
+    # Computed apart: the engine's table without groups, and pandas on the frame.
+    pd.testing.assert_frame_equal(result, life_table(duckdb_accounts, "days", "status"))
+    pd.testing.assert_frame_equal(result, expected_table(accounts_frame.assign(group="all")))
+    assert result.attrs["n_excluded"] == 60
 
 
 def test_life_table_expr_matches_executed(duckdb_accounts):

@@ -146,16 +146,17 @@ def _trend_z(table: pd.DataFrame) -> float:
     groups = list(split_groups(table).values())
     if len(groups) < 2:
         return math.nan
-    times = np.unique(np.concatenate([counts.time for counts in groups]))
+    # Only times with an event add to the statistic or its variance.
+    times = np.unique(np.concatenate([counts.time[counts.event > 0] for counts in groups]))
     events = np.zeros((len(groups), len(times)))
     at_risk = np.zeros((len(groups), len(times)))
     for row, counts in enumerate(groups):
-        position = np.searchsorted(times, counts.time)
-        events[row, position] = counts.event
-        leaving = np.zeros(len(times))
-        leaving[position] = counts.total
+        position = np.searchsorted(counts.time, times)
         # At risk at t: accounts whose time is t or later.
-        at_risk[row] = leaving[::-1].cumsum()[::-1]
+        at_risk[row] = np.append(counts.at_risk, 0)[position]
+        found = position < len(counts.time)
+        found[found] = counts.time[position[found]] == times[found]
+        events[row, found] = counts.event[position[found]]
 
     scores = np.arange(len(groups), dtype="float64")[:, None]
     total_events, total_at_risk = events.sum(axis=0), at_risk.sum(axis=0)

@@ -316,6 +316,29 @@ def split_groups(table: pd.DataFrame) -> dict[str, TimeCounts]:
     return groups
 
 
+def pooled(table: pd.DataFrame, group: str = ALL_GROUP) -> pd.DataFrame:
+    """Return the one-group life table of all of ``table``'s groups together.
+
+    Counts at equal times are added, so the life table by segment gives the
+    overall one without another pass over the accounts.
+    """
+    counts = split_groups(table.assign(group=group))[group] if len(table) else None
+    if counts is None:
+        result = table.iloc[0:0].copy()
+    else:
+        result = pd.DataFrame(
+            {
+                "group": group,
+                "time": counts.time,
+                "n_event": counts.event,
+                "n_competing": counts.competing,
+                "n_censored": counts.censored,
+            }
+        )
+    result.attrs["n_excluded"] = table.attrs.get("n_excluded", 0)
+    return result
+
+
 def single_group(table: pd.DataFrame) -> TimeCounts:
     """Validate a life table of exactly one group and return its counts.
 
