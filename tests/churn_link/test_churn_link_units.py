@@ -83,12 +83,11 @@ def test_landmark_population_by_hand():
     assert subset["time"].tolist() == [33.0, 93.0, 13.0, 53.0, 93.0, 83.0]
 
 
-def test_landmark_hazard_ratio_matches_lifelines():
+def _landmark_frame(n: int) -> pd.DataFrame:
     rng = np.random.default_rng(11)
-    n = 400
     reached_days = rng.exponential(10.0, n)
     churn_days = rng.exponential(120.0, n)
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "account_id": [f"a{i:03d}" for i in range(n)],
             "observed_days": 200.0,
@@ -100,28 +99,50 @@ def test_landmark_hazard_ratio_matches_lifelines():
             ),
         }
     )
-    result = landmark_comparison(frame, "a", 14.0, 90.0)
 
-    # Independent fit: lifelines on the same subset, built here by hand.
-    active = ~((frame["churn_status"] == 1) & (frame["churn_days"] <= 14.0))
-    data = pd.DataFrame(
+
+def _landmark_data(frame: pd.DataFrame, landmark: float) -> pd.DataFrame:
+    """The landmark subset built by hand: follow-up after the landmark, and the group."""
+    active = ~((frame["churn_status"] == 1) & (frame["churn_days"] <= landmark))
+    return pd.DataFrame(
         {
-            "time": frame.loc[active, "churn_days"] - 14.0,
+            "time": frame.loc[active, "churn_days"] - landmark,
             "event": frame.loc[active, "churn_status"],
-            "reached": ((frame["m_a_status"] == 1) & (frame["m_a_days"] <= 14.0))[
+            "reached": ((frame["m_a_status"] == 1) & (frame["m_a_days"] <= landmark))[
                 active
             ].astype(int),
         }
     )
+
+
+def _assert_ratio(estimate, data: pd.DataFrame) -> None:
     expected = CoxPHFitter().fit(data, "time", "event").summary.loc["reached"]
-    assert result.n_accounts == int(active.sum())
-    assert result.hazard_ratio.value == pytest.approx(expected["exp(coef)"], rel=1e-6)
-    assert result.hazard_ratio.lower == pytest.approx(
-        expected["exp(coef) lower 95%"], rel=1e-6
-    )
-    assert result.hazard_ratio.upper == pytest.approx(
-        expected["exp(coef) upper 95%"], rel=1e-6
-    )
+    assert estimate.value == pytest.approx(expected["exp(coef)"], rel=1e-6)
+    assert estimate.lower == pytest.approx(expected["exp(coef) lower 95%"], rel=1e-6)
+    assert estimate.upper == pytest.approx(expected["exp(coef) upper 95%"], rel=1e-6)
+
+
+def test_landmark_hazard_ratio_matches_lifelines():
+    frame = _landmark_frame(400)
+    result = landmark_comparison(frame, "a", 14.0, 90.0)
+
+    # Independent fit: lifelines on the same subset, built here by hand.
+    data = _landmark_data(frame, 14.0)
+    assert result.n_accounts == len(data)
+    _assert_ratio(result.hazard_ratio, data)
+    assert "cox_sampled" not in result.caveats
+
+
+def test_landmark_hazard_ratio_on_sample_above_cap():
+    frame = _landmark_frame(400)
+    result = landmark_comparison(frame, "a", 14.0, 90.0, max_accounts=150, seed=3)
+
+    data = _landmark_data(frame, 14.0)
+    # Retention counts use every account; the ratio a seeded sample of 150.
+    assert result.n_accounts == len(data)
+    assert result.reached.n_accounts + result.not_reached.n_accounts == len(data)
+    _assert_ratio(result.hazard_ratio, data.sample(n=150, random_state=3).sort_index())
+    assert "cox_sampled" in result.caveats
 
 
 def test_start_stop_rows_by_hand():

@@ -23,6 +23,7 @@ from jalon.churn_link.cox import (
     CAVEAT_SAMPLED,
     DEFAULT_MAX_ACCOUNTS,
     landmark_adjusted_hazard_ratio,
+    sample_accounts,
 )
 from jalon.churn_link.frame import STATUS_REACHED
 from jalon.churn_link.results import Estimate, GroupRetention, LandmarkResult
@@ -244,7 +245,7 @@ def landmark_comparison(
         (fewer than 10 churned accounts in a group),
         ``landmark_not_proportional`` (the proportional-hazards test on
         ``reached`` gives p < 0.05), ``landmark_horizon_not_after``,
-        ``cox_sampled`` (the adjusted ratio comes from a sample) and always
+        ``cox_sampled`` (the hazard ratios come from a sample) and always
         ``association_not_cause``.
     """
     subset, excluded = landmark_population(frame, milestone, landmark)
@@ -268,13 +269,20 @@ def landmark_comparison(
         # drifts towards 0 or infinity.
         caveats.append(CAVEAT_NO_CHURN_IN_GROUP)
     else:
-        estimate, ph_p_value, fit_caveats = _landmark_hazard_ratio(subset)
-        caveats.extend(fit_caveats)
+        # Retention shares above use every account; the Cox fits, whose cost
+        # grows quickly with accounts, use a seeded sample above max_accounts.
+        fitted = sample_accounts(subset, max_accounts, seed)
+        churned = fitted.groupby("reached")["event"].sum()
+        if len(churned) == 2 and churned.min() > 0:
+            estimate, ph_p_value, fit_caveats = _landmark_hazard_ratio(fitted)
+            caveats.extend(fit_caveats)
+        else:
+            caveats.append(CAVEAT_NO_CHURN_IN_GROUP)
         active, _ = active_at_landmark(frame, milestone, landmark)
         adjusted = landmark_adjusted_hazard_ratio(
             frame[active], milestone, landmark, segments, max_accounts, seed
         )
-        if int(active.sum()) > max_accounts:
+        if max(len(subset), int(active.sum())) > max_accounts:
             caveats.append(CAVEAT_SAMPLED)
     if min(reached.n_churned, not_reached.n_churned) < MIN_CHURNED_PER_GROUP:
         caveats.append(CAVEAT_FEW_CHURNED)
