@@ -141,31 +141,44 @@ def ttv_trend(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def _trend_z(table: pd.DataFrame) -> float:
+    """Log-rank trend statistic with cohort scores 0, 1, 2, ... in date order.
+
+    At each time t with d events among n accounts at risk, cohort g
+    contributes its score s times (d_g - d n_g / n) to U, and the variance
+    is the sum of d (n - d) / (n - 1) times the at-risk-weighted variance of
+    the scores. Sums over cohorts are running sums over all rows sorted by
+    time, so the cost grows with rows, not rows times cohorts.
+    """
     from jalon.survival.lifetable import split_groups
 
     groups = list(split_groups(table).values())
     if len(groups) < 2:
         return math.nan
-    # Only times with an event add to the statistic or its variance.
-    times = np.unique(np.concatenate([counts.time[counts.event > 0] for counts in groups]))
-    events = np.zeros((len(groups), len(times)))
-    at_risk = np.zeros((len(groups), len(times)))
-    for row, counts in enumerate(groups):
-        position = np.searchsorted(counts.time, times)
-        # At risk at t: accounts whose time is t or later.
-        at_risk[row] = np.append(counts.at_risk, 0)[position]
-        found = position < len(counts.time)
-        found[found] = counts.time[position[found]] == times[found]
-        events[row, found] = counts.event[position[found]]
+    score = np.concatenate(
+        [np.full(len(counts.time), float(index)) for index, counts in enumerate(groups)]
+    )
+    time = np.concatenate([counts.time for counts in groups])
+    event = np.concatenate([counts.event for counts in groups]).astype("float64")
+    total = np.concatenate([counts.total for counts in groups]).astype("float64")
+    order = np.argsort(time, kind="stable")
+    time, score, event, total = time[order], score[order], event[order], total[order]
+    starts = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
 
-    scores = np.arange(len(groups), dtype="float64")[:, None]
-    total_events, total_at_risk = events.sum(axis=0), at_risk.sum(axis=0)
-    used = (total_events > 0) & (total_at_risk > 1)
-    share = at_risk[:, used] / total_at_risk[used]
-    d, n = total_events[used], total_at_risk[used]
-    u = (scores * (events[:, used] - share * d)).sum()
-    spread = (scores**2 * share).sum(axis=0) - (scores * share).sum(axis=0) ** 2
-    variance = (d * (n - d) / (n - 1) * spread).sum()
+    def per_time(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, starts)
+
+    def from_time_on(values: np.ndarray) -> np.ndarray:
+        return per_time(values)[::-1].cumsum()[::-1]
+
+    d, scored_events = per_time(event), per_time(score * event)
+    n = from_time_on(total)
+    first_moment = from_time_on(score * total)
+    second_moment = from_time_on(score**2 * total)
+    used = (d > 0) & (n > 1)
+    d, n = d[used], n[used]
+    mean, mean_square = first_moment[used] / n, second_moment[used] / n
+    u = (scored_events[used] - d * mean).sum()
+    variance = (d * (n - d) / (n - 1) * (mean_square - mean**2)).sum()
     if variance <= 0:
         return math.nan
     return float(u / math.sqrt(variance))

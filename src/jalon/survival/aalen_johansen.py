@@ -133,7 +133,10 @@ class AalenJohansen:
             When the table breaks the life-table contract or contains several
             groups.
         """
-        counts = single_group(life_table)
+        return self.fit_counts(single_group(life_table))
+
+    def fit_counts(self, counts: TimeCounts) -> AalenJohansen:
+        """Fit both cumulative incidences on the counts of one group."""
         all_causes = counts.event + counts.competing
         event_cif, event_se = cumulative_incidence(
             counts.at_risk, counts.event, all_causes

@@ -193,12 +193,11 @@ def life_table(
     n_excluded = int(raw["n_excluded"].sum())
     counts = raw[list(COUNT_COLUMNS)].to_numpy(dtype="int64")
     included = counts.sum(axis=1) > 0
-    groups = raw["group"].astype(str).to_numpy()[included]
+    codes, names = _group_codes(raw["group"][included])
     times = raw["time"].to_numpy(dtype="float64")[included]
     counts = counts[included]
-    codes, _ = pd.factorize(groups, sort=True)
     order = np.lexsort((times, codes))
-    table = pd.DataFrame({"group": groups[order], "time": times[order]})
+    table = pd.DataFrame({"group": names[codes[order]], "time": times[order]})
     for index, name in enumerate(COUNT_COLUMNS):
         table[name] = counts[order, index]
     table.attrs["n_excluded"] = n_excluded
@@ -285,6 +284,18 @@ def _validate_life_table(table: pd.DataFrame) -> None:
             )
 
 
+def _group_codes(groups: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the groups as text, and the texts in sorted order.
+
+    Values are turned into text once per distinct value, not once per row;
+    two values with the same text (1 and "1") share a code.
+    """
+    codes, values = pd.factorize(groups.to_numpy(), sort=False, use_na_sentinel=False)
+    texts = np.array([str(value) for value in values], dtype=object)
+    names, remap = np.unique(texts, return_inverse=True)
+    return remap.astype("int64")[codes], names
+
+
 def split_groups(table: pd.DataFrame) -> dict[str, TimeCounts]:
     """Validate a life table and return its counts per group, sorted by group.
 
@@ -292,7 +303,7 @@ def split_groups(table: pd.DataFrame) -> dict[str, TimeCounts]:
     the table's arrays, so a table of every account's own time stays cheap.
     """
     _validate_life_table(table)
-    codes, names = pd.factorize(table["group"].astype(str).to_numpy(), sort=True)
+    codes, names = _group_codes(table["group"])
     time = table["time"].to_numpy(dtype="float64")
     counts = table[list(COUNT_COLUMNS)].to_numpy(dtype="int64")
     order = np.lexsort((time, codes))

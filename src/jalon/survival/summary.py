@@ -188,15 +188,25 @@ def summarize(
     >>> summarize(table, horizons=(2,), quantiles=(0.5,))
     MilestoneSummary(all: 4 accounts, 2 reached, 1 churned first, 1 censored)
     """
-    counts = single_group(life_table)
-    km = KaplanMeier(alpha).fit(life_table)
+    return summarize_counts(single_group(life_table), horizons, quantiles, competing, alpha)
+
+
+def summarize_counts(
+    counts: TimeCounts,
+    horizons: Sequence[float] = DEFAULT_HORIZONS_DAYS,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    competing: bool = True,
+    alpha: float = DEFAULT_ALPHA,
+) -> MilestoneSummary:
+    """Summarize the counts of one group; parameters are those of :func:`summarize`."""
+    km = KaplanMeier(alpha).fit_counts(counts)
     km_horizons = tuple(km.share_reached(float(day)) for day in horizons)
     km_curve = _km_curve(km)
     has_churn = bool(counts.competing.sum() > 0)
 
     caveats: list[str] = []
     if competing and has_churn:
-        aj = AalenJohansen(alpha).fit(life_table)
+        aj = AalenJohansen(alpha).fit_counts(counts)
         shares = tuple(aj.share_reached(float(day)) for day in horizons)
         incidence = aj.cumulative_incidence_
         curve = _share_curve(
@@ -253,15 +263,9 @@ def summarize_groups(
 
     Parameters are those of :func:`summarize`.
     """
-    groups = split_groups(life_table)
-    as_text = life_table["group"].astype(str)
     return tuple(
-        summarize(
-            life_table[as_text == group],
-            horizons=horizons,
-            quantiles=quantiles,
-            competing=competing,
-            alpha=alpha,
+        summarize_counts(
+            counts, horizons=horizons, quantiles=quantiles, competing=competing, alpha=alpha
         )
-        for group in groups
+        for counts in split_groups(life_table).values()
     )
