@@ -197,6 +197,8 @@ def test_named_start_from_accounts_column(run_milestones):
         Event("e", "x", at(hours=13)),
         Event("e", "x", at(1, hours=11)),
         Event("e", "x", at(1, hours=12)),
+        Event("f", "x", at(hours=1)),
+        Event("f", "x", at(1, hours=1)),
     ]
     accounts = {
         "a": {"signup_at": BASE, "trial_at": at(2)},
@@ -204,11 +206,13 @@ def test_named_start_from_accounts_column(run_milestones):
         "c": {"signup_at": BASE, "trial_at": at(1)},
         "d": {"signup_at": BASE, "trial_at": at(4)},
         "e": {"signup_at": BASE, "trial_at": at(hours=12)},
+        "f": {"signup_at": BASE, "trial_at": at(2)},
     }
     milestones = [
         REPORT,
         {"id": "trial_report", "event": "report", "within": "1d", "start": "trial"},
         {"id": "trial_days", "event": "x", "active_days": 2, "start": "trial"},
+        {"id": "signup_days", "event": "x", "active_days": 2},
     ]
 
     result = run_milestones(
@@ -237,6 +241,10 @@ def test_named_start_from_accounts_column(run_milestones):
     # trial, 24 h later is day 1: reached 1 day after the trial.
     assert result.value("e", "m_trial_days_at") == at(1, hours=12)
     assert result.value("e", "m_trial_days_days") == 1.0
+    # f: both x events come before its trial, on days 0 and 1 after the
+    # signup: only the milestone measured from the signup is reached.
+    assert result.value("f", "m_trial_days_status") == CENSORED
+    assert result.value("f", "m_signup_days_at") == at(1, hours=1)
 
 
 def test_observation_end_before_latest_event(run_milestones):

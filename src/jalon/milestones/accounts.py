@@ -181,13 +181,13 @@ def _reached_columns(
             }
         )
         table = table.drop(*[c for c in table.columns if c[:3] in ("_f_", "_k_", "_r_")])
-    usable = None
+    usable: dict[str, ir.Table] = {}
     for name, condition, start in targets:
         if _is_occurrence(condition):
             continue
-        if usable is None or start != "start_at":
-            usable = _usable_from(joined, start, end_literal)
-        reached = compile_condition(usable, condition, start, properties)
+        if start not in usable:
+            usable[start] = _usable_from(joined, start, end_literal)
+        reached = compile_condition(usable[start], condition, start, properties)
         reached = reached.rename(**{f"_m_{name}": "at"})
         table = table.left_join(reached, "account_id").drop("account_id_right")
     return table
