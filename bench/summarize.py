@@ -31,8 +31,10 @@ def timing_rows(runs: dict[Path, dict[str, dict]]) -> list[str]:
     one scan of the same events in the generated Parquet files.
     """
     rows = [
-        "| events | stage | seconds | ratio to one store scan | ratio to one Parquet scan "
-        "| peak memory (MiB) | load average |",
+        (
+            "| events | stage | seconds | ratio to one store scan "
+            "| ratio to one Parquet scan | peak memory (MiB) | load average |"
+        ),
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for records in runs.values():

@@ -17,6 +17,7 @@ from typing import Any
 import ibis.expr.types as ir
 import pandas as pd
 
+from jalon.cohorts.ttv import COHORT_LABEL, with_cohort_label
 from jalon.config import ChurnSpec, Config
 from jalon.errors import N_, InputError
 from jalon.milestones.accounts import (
@@ -25,8 +26,8 @@ from jalon.milestones.accounts import (
     date_column_problems,
     observation_end,
 )
-from jalon.survival import MilestoneSummary, life_table, summarize, summarize_groups
-from jalon.survival.lifetable import pooled
+from jalon.survival import MilestoneSummary, summarize, summarize_groups
+from jalon.survival.lifetable import life_tables
 
 logger = logging.getLogger(__name__)
 
@@ -174,10 +175,14 @@ def run_analysis(
     window = _window(store, table, end)
 
     step("statistics")
-    milestones = tuple(
-        _milestone_result(store, table, config, milestone) for milestone in config.milestones
+    tables = {m.id: _life_tables(store, table, config, m) for m in config.milestones}
+    milestones = tuple(_milestone_result(tables[m.id], config, m) for m in config.milestones)
+    cohort_tables = None
+    if config.cohorts is not None:
+        cohort_tables = {key: value[COHORT_LABEL] for key, value in tables.items()}
+    extras = _extra_analyses(
+        config, store, accounts, table, properties, step, synthetic, cohort_tables
     )
-    extras = _extra_analyses(config, store, accounts, table, properties, step, synthetic)
     return Analysis(
         project_name=config.name,
         synthetic=synthetic,
@@ -263,18 +268,27 @@ def _python_time(value) -> dt.datetime | None:
     return pd.Timestamp(value).to_pydatetime()
 
 
-def _milestone_result(store, table: ir.Table, config: Config, milestone) -> MilestoneResult:
+def _life_tables(store, table: ir.Table, config: Config, milestone) -> dict:
+    """One query for a milestone's life tables: overall, per segment and per cohort.
+
+    Keys are None (overall), each segment column and, with cohorts,
+    :data:`jalon.cohorts.ttv.COHORT_LABEL`.
+    """
     days, status = f"m_{milestone.id}_days", f"m_{milestone.id}_status"
-    by_segment, overall_table = {}, None
-    for segment in config.segments:
-        grouped = life_table(table, days, status, segment, execute=store.execute)
-        by_segment[segment] = summarize_groups(grouped, horizons=config.horizons)
-        # Every account is in one group of each segment.
-        overall_table = pooled(grouped) if overall_table is None else overall_table
-    if overall_table is None:
-        overall_table = life_table(table, days, status, None, execute=store.execute)
-    overall = summarize(overall_table, horizons=config.horizons)
-    missing = int(overall_table.attrs["n_excluded"])
+    groups = list(config.segments)
+    if config.cohorts is not None:
+        table = with_cohort_label(table, config.cohorts)
+        groups.append(COHORT_LABEL)
+    return life_tables(table, days, status, groups, execute=store.execute)
+
+
+def _milestone_result(tables: dict, config: Config, milestone) -> MilestoneResult:
+    overall = summarize(tables[None], horizons=config.horizons)
+    by_segment = {
+        segment: summarize_groups(tables[segment], horizons=config.horizons)
+        for segment in config.segments
+    }
+    missing = int(tables[None].attrs["n_excluded"])
     excluded = {"no_milestone_start": missing} if missing else {}
     return MilestoneResult(
         milestone.id, milestone.name, milestone.tier, overall, by_segment, excluded
@@ -318,6 +332,7 @@ def _extra_analyses(
     properties: dict[str, str],
     step: Progress,
     synthetic: bool,
+    cohort_tables: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """Compute funnels, cohorts, churn link and revenue when the config requests them."""
     from jalon.cohorts import compute_cohorts
@@ -345,6 +360,7 @@ def _extra_analyses(
             config.cohorts,
             milestones=accounts.milestone_ids,
             observation_end=accounts.end,
+            life_tables=cohort_tables,
         )
     if config.churn is not None:
         from jalon.churn_link import analyze_churn_link

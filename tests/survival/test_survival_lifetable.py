@@ -12,7 +12,7 @@ from survival_testdata import pandas_life_table, random_accounts
 
 from jalon.errors import AnalysisError
 from jalon.survival import life_table, life_table_expr
-from jalon.survival.lifetable import pooled
+from jalon.survival.lifetable import life_tables
 
 COUNTS = ["n_event", "n_competing", "n_censored"]
 
@@ -113,13 +113,25 @@ def test_life_table_without_group_is_all(duckdb_accounts, accounts_frame):
     pd.testing.assert_frame_equal(result, expected)
 
 
-def test_pooled_segment_table_is_the_overall_table(duckdb_accounts, accounts_frame):
-    by_group = life_table(duckdb_accounts, "days", "status", group="group")
-    result = pooled(by_group)
-    # Computed apart: the engine's table without groups, and pandas on the frame.
-    pd.testing.assert_frame_equal(result, life_table(duckdb_accounts, "days", "status"))
-    pd.testing.assert_frame_equal(result, expected_table(accounts_frame.assign(group="all")))
-    assert result.attrs["n_excluded"] == 60
+def test_life_tables_of_one_query_match_separate_tables(duckdb_accounts, accounts_frame):
+    with_parity = duckdb_accounts.mutate(parity=(duckdb_accounts.days.cast("int64") % 2).cast("string"))
+    tables = life_tables(with_parity, "days", "status", ["group", "parity"])
+
+    assert set(tables) == {None, "group", "parity"}
+    # Each table equals the one built by its own query, and the pandas count.
+    pd.testing.assert_frame_equal(tables[None], life_table(duckdb_accounts, "days", "status"))
+    pd.testing.assert_frame_equal(tables["group"], expected_table(accounts_frame))
+    pd.testing.assert_frame_equal(
+        tables["parity"], life_table(with_parity, "days", "status", group="parity")
+    )
+    assert {table.attrs["n_excluded"] for table in tables.values()} == {60}
+
+
+def test_life_tables_reject_invalid_status(duckdb_accounts):
+    broken = duckdb_accounts.mutate(status=ibis.literal(7))
+    with pytest.raises(AnalysisError) as raised:
+        life_tables(broken, "days", "status", ["group"])
+    assert raised.value.code == "survival.invalid_status"
 
 
 def test_life_table_expr_matches_executed(duckdb_accounts):

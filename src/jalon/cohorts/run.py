@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -46,6 +46,7 @@ def compute_cohorts(
     *,
     milestones: Sequence[str] = (),
     observation_end: dt.datetime | None = None,
+    life_tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> CohortResult:
     """Compute retention, churn, spikes and median TTV by start cohort.
 
@@ -63,6 +64,10 @@ def compute_cohorts(
         Milestone ids whose median TTV to report per cohort.
     observation_end
         Naive UTC timestamp; default: the latest ``end_at``.
+    life_tables
+        Each milestone's life table by cohort label (see
+        :func:`jalon.cohorts.ttv.with_cohort_label`), when the caller has
+        them already; otherwise they are built here.
 
     Returns
     -------
@@ -95,7 +100,11 @@ def compute_cohorts(
     caveats = []
     if not mask.to_numpy().all():
         caveats.append(CAVEAT_NOT_OBSERVABLE)
-    tables = cohort_life_tables(accounts, spec, milestones)
+    tables = (
+        {milestone: life_tables[milestone] for milestone in milestones}
+        if life_tables is not None
+        else cohort_life_tables(accounts, spec, milestones)
+    )
     median_ttv = median_ttv_by_cohort(tables)
     if median_ttv.few_at_risk.any():
         caveats.append(CAVEAT_FEW_AT_RISK)

@@ -52,6 +52,12 @@ TTV_COLUMNS = [
 TREND_COLUMNS = ["milestone", "n_cohorts", "z", "p_value"]
 
 
+def with_cohort_label(accounts: ir.Table, spec: CohortSpec) -> ir.Table:
+    """Add the column :data:`COHORT_LABEL`: each account's cohort start as an ISO date."""
+    label = cohort_of(accounts.start_at, spec.period).cast("date").cast("string")
+    return accounts.mutate(**{COHORT_LABEL: label})
+
+
 def cohort_life_tables(
     accounts: ir.Table, spec: CohortSpec, milestones: Sequence[str]
 ) -> dict[str, pd.DataFrame]:
@@ -62,8 +68,7 @@ def cohort_life_tables(
     """
     from jalon.survival import life_table
 
-    label = cohort_of(accounts.start_at, spec.period).cast("date").cast("string")
-    labelled = accounts.mutate(**{COHORT_LABEL: label})
+    labelled = with_cohort_label(accounts, spec)
     return {
         milestone: life_table(
             labelled, f"m_{milestone}_days", f"m_{milestone}_status", group=COHORT_LABEL

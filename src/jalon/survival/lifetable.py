@@ -9,7 +9,7 @@ distinct times and not on the number of accounts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -42,19 +42,35 @@ def _grouped_counts(
     if group is None:
         group_value = ibis.literal(ALL_GROUP)
     else:
-        group_value = accounts[group].cast("string").fill_null(UNKNOWN_GROUP)
+        group_value = _group_text(accounts, group)
     table = accounts.select(
         group=group_value,
         time=accounts[days].cast("float64"),
         status_code=accounts[status].cast("int64"),
     )
-    code = table.status_code
-    aggregates = {
+    return table, table.status_code, _count_aggregates(table.status_code)
+
+
+def _group_text(accounts: ibis.Table, group: str) -> ibis.StringValue:
+    return accounts[group].cast("string").fill_null(UNKNOWN_GROUP)
+
+
+def _count_aggregates(code: ibis.IntegerColumn) -> dict[str, ibis.Expr]:
+    return {
         "n_event": code.count(where=code == STATUS_EVENT).cast("int64"),
         "n_competing": code.count(where=code == STATUS_COMPETING).cast("int64"),
         "n_censored": code.count(where=code == STATUS_CENSORED).cast("int64"),
     }
-    return table, code, aggregates
+
+
+def _check_aggregates(code: ibis.IntegerColumn) -> dict[str, ibis.Expr]:
+    """Counts that let :func:`_reject_invalid_rows` reject bad input."""
+    invalid = code.notnull() & ~code.isin(VALID_STATUSES)
+    return {
+        "n_excluded": code.isnull().sum().cast("int64"),
+        "n_invalid": code.count(where=invalid).cast("int64"),
+        "invalid_example": code.min(where=invalid),
+    }
 
 
 def life_table_expr(
@@ -107,10 +123,7 @@ def _checked_life_table_expr(
     and statuses outside 0, 1, 2 are counted instead of vanishing.
     """
     table, code, aggregates = _grouped_counts(accounts, days, status, group)
-    invalid = code.notnull() & ~code.isin(VALID_STATUSES)
-    aggregates["n_excluded"] = code.isnull().sum().cast("int64")
-    aggregates["n_invalid"] = code.count(where=invalid).cast("int64")
-    aggregates["invalid_example"] = code.min(where=invalid)
+    aggregates.update(_check_aggregates(code))
     return table.group_by(["group", "time"]).aggregate(**aggregates)
 
 
@@ -190,18 +203,8 @@ def life_table(
     raw = execute(expr) if execute is not None else expr.execute()
     _reject_invalid_rows(raw, days, status)
 
-    n_excluded = int(raw["n_excluded"].sum())
-    counts = raw[list(COUNT_COLUMNS)].to_numpy(dtype="int64")
-    included = counts.sum(axis=1) > 0
-    codes, names = _group_codes(raw["group"][included])
-    times = raw["time"].to_numpy(dtype="float64")[included]
-    counts = counts[included]
-    order = np.lexsort((times, codes))
-    table = pd.DataFrame({"group": names[codes[order]], "time": times[order]})
-    for index, name in enumerate(COUNT_COLUMNS):
-        table[name] = counts[order, index]
-    table.attrs["n_excluded"] = n_excluded
-
+    table = _collapsed(raw, raw["group"])
+    n_excluded = table.attrs["n_excluded"]
     logger.info(
         "life table of %s: %d rows, %d accounts",
         status,
@@ -210,6 +213,65 @@ def life_table(
     )
     if n_excluded:
         logger.warning("life table of %s: %d accounts excluded", status, n_excluded)
+    return table
+
+
+def life_tables(
+    accounts: ibis.Table,
+    days: str,
+    status: str,
+    groups: Sequence[str],
+    execute: Callable[[ibis.Table], pd.DataFrame] | None = None,
+) -> dict[str | None, pd.DataFrame]:
+    """Build one milestone's life tables overall and per group column, in one query.
+
+    The accounts are counted by every group column and time at once; each
+    table then adds up the counts of the other columns. The result maps
+    ``None`` to the overall table (group ``"all"``) and each name of
+    ``groups`` to its table, each as :func:`life_table` returns it.
+    """
+    names = [f"_g{index}" for index in range(len(groups))]
+    table = accounts.select(
+        **{name: _group_text(accounts, group) for name, group in zip(names, groups)},
+        time=accounts[days].cast("float64"),
+        status_code=accounts[status].cast("int64"),
+    )
+    code = table.status_code
+    expr = table.group_by([*names, "time"]).aggregate(
+        **_count_aggregates(code), **_check_aggregates(code)
+    )
+    raw = execute(expr) if execute is not None else expr.execute()
+    _reject_invalid_rows(raw, days, status)
+    tables: dict[str | None, pd.DataFrame] = {
+        None: _collapsed(raw, pd.Series(ALL_GROUP, index=raw.index, dtype=object))
+    }
+    for name, group in zip(names, groups):
+        tables[group] = _collapsed(raw, raw[name])
+    return tables
+
+
+def _collapsed(raw: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
+    """The life table of ``raw``'s counts by ``groups`` and time, sorted, one row each.
+
+    Rows without an account are dropped; ``attrs["n_excluded"]`` holds the
+    accounts left out for a null status.
+    """
+    counts = raw[list(COUNT_COLUMNS)].to_numpy(dtype="int64")
+    included = counts.sum(axis=1) > 0
+    codes, names = _group_codes(groups[included])
+    times = raw["time"].to_numpy(dtype="float64")[included]
+    counts = counts[included]
+    order = np.lexsort((times, codes))
+    codes, times, counts = codes[order], times[order], counts[order]
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = (codes[1:] != codes[:-1]) | (times[1:] != times[:-1])
+    starts = np.flatnonzero(first)
+    if len(starts):
+        counts = np.add.reduceat(counts, starts, axis=0)
+    table = pd.DataFrame({"group": names[codes[starts]], "time": times[starts]})
+    for index, name in enumerate(COUNT_COLUMNS):
+        table[name] = counts[:, index]
+    table.attrs["n_excluded"] = int(raw["n_excluded"].sum())
     return table
 
 
@@ -325,29 +387,6 @@ def split_groups(table: pd.DataFrame) -> dict[str, TimeCounts]:
             censored=summed[rows, 2],
         )
     return groups
-
-
-def pooled(table: pd.DataFrame, group: str = ALL_GROUP) -> pd.DataFrame:
-    """Return the one-group life table of all of ``table``'s groups together.
-
-    Counts at equal times are added, so the life table by segment gives the
-    overall one without another pass over the accounts.
-    """
-    counts = split_groups(table.assign(group=group))[group] if len(table) else None
-    if counts is None:
-        result = table.iloc[0:0].copy()
-    else:
-        result = pd.DataFrame(
-            {
-                "group": group,
-                "time": counts.time,
-                "n_event": counts.event,
-                "n_competing": counts.competing,
-                "n_censored": counts.censored,
-            }
-        )
-    result.attrs["n_excluded"] = table.attrs.get("n_excluded", 0)
-    return result
 
 
 def single_group(table: pd.DataFrame) -> TimeCounts:
