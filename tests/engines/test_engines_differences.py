@@ -23,6 +23,7 @@ from jalon.store.engine import (
     elapsed_seconds,
     guarded_ln,
     kaplan_meier_expr,
+    kth_smallest,
     running_product,
 )
 
@@ -150,3 +151,29 @@ def test_kaplan_meier_reaches_zero(store):
     curve = store.execute(kaplan_meier_expr(life).order_by("time"))
     assert curve["n_at_risk"].tolist() == [3, 2, 1]
     assert curve["survival"].tolist() == [1.0, 0.5, 0.0]
+
+
+def kth_by_account(store, k, truncate=False):
+    events = store.events()
+    if truncate:
+        events = events.mutate(ts=events.ts.truncate("D"))
+    table = kth_smallest(events, ["account_id"], "ts", "_seq", k)
+    frame = store.execute(table)
+    return dict(zip(frame["account_id"], frame["at"].dt.to_pydatetime()))
+
+
+def test_kth_smallest_per_account(store):
+    # d1: 23:00, 01:00, 02:00; d2: 23:00:00.25, 01:00:01.1.
+    assert kth_by_account(store, 2) == {
+        "d1": at(1, 1),
+        "d2": at(1, 1) + dt.timedelta(seconds=1, microseconds=100_000),
+    }
+    # d2 has no third event.
+    assert kth_by_account(store, 3) == {"d1": at(1, 2)}
+
+
+def test_kth_smallest_counts_each_tied_row(store):
+    # By day, d1 is day 0, day 1, day 1: its 2nd and 3rd values are both day 1.
+    day_1 = at(1, 0)
+    assert kth_by_account(store, 2, truncate=True) == {"d1": day_1, "d2": day_1}
+    assert kth_by_account(store, 3, truncate=True) == {"d1": day_1}

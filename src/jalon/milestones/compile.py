@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 
 from jalon.milestones.filters import event_predicate, property_column
 from jalon.milestones.spec import AllOf, AnyOf, Condition, EventCondition, Sequence
-from jalon.store.engine import elapsed_microseconds
+from jalon.store.engine import elapsed_microseconds, kth_smallest
 
 SECONDS_PER_DAY = 86400
 MICROSECONDS_PER_DAY = SECONDS_PER_DAY * 1_000_000
@@ -128,14 +128,8 @@ def _kth_distinct(
 
 
 def _kth_row(table: ir.Table, keys: list[str], k: int, order: str, tie: str) -> ir.Table:
-    """Per ``keys``, the ``order`` value of the Kth row in ``(order, tie)`` order.
-
-    The value is the same whatever the order among ties, because tied rows
-    share the ``order`` value.
-    """
-    window = ibis.window(group_by=keys, order_by=[table[order], table[tie]])
-    ranked = table.mutate(_rank=ibis.row_number().over(window))
-    return ranked.filter(ranked._rank == k - 1).select(*keys, at=ranked[order])
+    """Per ``keys``, the ``order`` value of the Kth row in ``(order, tie)`` order."""
+    return kth_smallest(table, keys, order, tie, k)
 
 
 def _per_user(

@@ -2,7 +2,7 @@
 
 jalon builds Ibis expressions and runs them on DuckDB (the default) or on
 Apache Spark through Ibis's PySpark backend. The expressions are the same on
-both engines except in three places, which this module handles:
+both engines except in four places, which this module handles:
 
 * **Durations.** ``delta(unit="day")`` counts calendar boundaries on DuckDB
   (23:00 to 01:00 is one day) and elapsed days on Spark (zero). A difference
@@ -19,6 +19,9 @@ both engines except in three places, which this module handles:
 * **Window frames.** A window with only ``order_by`` covers the whole
   partition in Ibis 12 on both engines, so a running sum needs an explicit
   frame (:func:`cumulative_window`).
+* **Kth smallest value per group.** DuckDB has a top-k aggregate
+  (``min(x, k)``), several times faster than numbering every row with a
+  window; Spark has none, so it keeps the window (:func:`kth_smallest`).
 
 It also opens the store named by the config (:func:`open_store`), exports a
 DuckDB store to Parquet for Spark (:func:`export_parquet`) and materializes
@@ -33,7 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+from ibis.common.exceptions import IbisError
 
 from jalon.store import schema
 from jalon.store.store import Store
@@ -82,6 +87,39 @@ def elapsed_days(
     """Return the days from ``earlier`` to ``later`` as float64 (seconds / 86400)."""
     micros = elapsed_microseconds(later, earlier).cast("float64")
     return micros / (SECONDS_PER_DAY * MICROSECONDS_PER_SECOND)
+
+
+@ibis.udf.agg.builtin(name="min")
+def _smallest(arg: dt.timestamp, n: dt.int64) -> dt.Array(dt.timestamp):
+    """DuckDB's ``min(arg, n)``: the n smallest values, in ascending order."""
+
+
+def kth_smallest(
+    table: ir.Table, keys: Sequence[str], order: str, tie: str, k: int
+) -> ir.Table:
+    """Per ``keys``, the ``k``-th smallest value of the timestamp column ``order``.
+
+    Returns ``keys`` and ``at``; groups with fewer than ``k`` rows have no
+    row. Rows tied on ``order`` count once each, and since they share the
+    value, the result does not depend on how ties are ordered; elsewhere
+    than on DuckDB they are numbered in ``(order, tie)`` order.
+    """
+    keys = list(keys)
+    if _engine_name(table) == "duckdb":
+        grouped = table.group_by(keys).aggregate(_smallest=_smallest(table[order], k))
+        at = grouped._smallest[k - 1].cast(table[order].type())
+        grouped = grouped.select(*keys, at=at)
+        return grouped.filter(grouped.at.notnull())
+    window = ibis.window(group_by=keys, order_by=[table[order], table[tie]])
+    ranked = table.mutate(_rank=ibis.row_number().over(window))
+    return ranked.filter(ranked._rank == k - 1).select(*keys, at=ranked[order])
+
+
+def _engine_name(table: ir.Table) -> str | None:
+    try:
+        return ibis.get_backend(table).name
+    except IbisError:  # an unbound table has no engine yet
+        return None
 
 
 def guarded_ln(value: ir.NumericValue) -> ir.FloatingValue:
@@ -166,7 +204,9 @@ def open_store(config: Config, read_only: bool = False) -> Store | SparkStore:
         from jalon.store.spark import SparkStore
 
         return SparkStore.from_config(config)
-    return Store.open(config.store_path, read_only=read_only)
+    return Store.open(
+        config.store_path, read_only=read_only, memory_limit=config.memory_limit
+    )
 
 
 def materialize(store: Any, expr: ir.Table, name: str) -> ir.Table:
