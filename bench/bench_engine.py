@@ -39,11 +39,14 @@ FIRST_OCCURRENCE_EVENTS = (
     "signed_up",
 )
 KIB = 1024
+#: Set by ``--memory-limit``: every stage's config gets ``project.memory_limit``.
+MEMORY_LIMIT_VARIABLE = "JALON_BENCH_MEMORY_LIMIT"
 
 CONFIG_TEMPLATE = """
 [project]
 name = "bench"
 store = "store.duckdb"
+{memory_limit}
 
 [events]
 paths = ["{events_dir}"]
@@ -141,7 +144,9 @@ def write_config(
     cohorts: bool | None = None,
 ) -> Path:
     """Write a jalon.toml variant; all variants share the store."""
+    limit = os.environ.get(MEMORY_LIMIT_VARIABLE)
     text = CONFIG_TEMPLATE.format(
+        memory_limit=f'memory_limit = "{limit}"' if limit else "",
         deduplicate="false",
         events_dir=events_dir,
         events_format=events_format,
@@ -186,7 +191,7 @@ def stage_ingest(folder: Path, n_events: int) -> dict:
     config = load_config(write_config(folder, "jalon.toml", ANALYSIS_MILESTONES))
     calls = []
     started = time.perf_counter()
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path, memory_limit=config.memory_limit) as store:
         summary = load_project(
             store,
             config.events,
@@ -228,7 +233,9 @@ def _account_table_seconds(folder: Path, config_name: str, milestones: str) -> d
     from jalon.store.engine import materialize
 
     config = load_config(write_config(folder, config_name, milestones))
-    with Store.open(folder / "store.duckdb", read_only=True) as store:
+    with Store.open(
+        config.store_path, read_only=True, memory_limit=config.memory_limit
+    ) as store:
         built = build_account_table(
             config,
             store.events(),
@@ -279,7 +286,9 @@ def stage_analysis(folder: Path, n_events: int) -> dict:
     _warm_up()
     steps: list[tuple[str, float]] = []
     started = time.perf_counter()
-    with Store.open(config.store_path, read_only=True) as store:
+    with Store.open(
+        config.store_path, read_only=True, memory_limit=config.memory_limit
+    ) as store:
         analysis = run_analysis(
             config,
             store,
@@ -352,7 +361,9 @@ def stage_analysis_core(folder: Path, n_events: int) -> dict:
     _warm_up()
     steps: list[tuple[str, float]] = []
     started = time.perf_counter()
-    with Store.open(config.store_path, read_only=True) as store:
+    with Store.open(
+        config.store_path, read_only=True, memory_limit=config.memory_limit
+    ) as store:
         run_analysis(
             config,
             store,
@@ -422,7 +433,13 @@ def main() -> None:
         "--pandas", action="store_true", help="also run the pandas peer"
     )
     parser.add_argument("--spark", action="store_true", help="also run on Spark")
+    parser.add_argument(
+        "--memory-limit", help='DuckDB memory limit written to each config, such as "3GB"'
+    )
     arguments = parser.parse_args()
+    if arguments.memory_limit:
+        # Stages run in child processes, which inherit the environment.
+        os.environ[MEMORY_LIMIT_VARIABLE] = arguments.memory_limit
     folder = arguments.folder.absolute()
     if arguments.stage:
         figures = STAGES[arguments.stage](folder, arguments.events)

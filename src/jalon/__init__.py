@@ -63,7 +63,7 @@ def analyze(config: str | Path | Config, *, synthetic: bool = False) -> Analysis
 
     if not isinstance(config, Config):
         config = load_config(config)
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path, memory_limit=config.memory_limit) as store:
         drain_api_events(config, store)
         ingest = load_project(
             store,

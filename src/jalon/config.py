@@ -14,6 +14,7 @@ Sections: ``project``, ``events``, ``accounts``, ``start``, ``starts``,
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
@@ -125,6 +126,7 @@ class Config:
     revenue: Any = None
     alerts: dict[str, Any] = field(default_factory=dict)
     serve: dict[str, Any] = field(default_factory=dict)
+    memory_limit: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -171,7 +173,9 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     check_keys(raw, TOP_LEVEL_KEYS, "")
     base_dir = path.parent
     project = _table(raw, "project")
-    check_keys(project, ("name", "store", "engine", "timezone", "spark"), "project")
+    check_keys(
+        project, ("name", "store", "engine", "timezone", "memory_limit", "spark"), "project"
+    )
     timezone = _timezone(project.get("timezone", "UTC"), "project.timezone")
     engine = check_choice(project.get("engine", "duckdb"), ENGINES, "project.engine")
 
@@ -199,6 +203,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         store_path=(base_dir / _text(store, "project.store")).resolve(),
         engine=engine,
         engine_options=dict(_table(project, "spark", "project")),
+        memory_limit=_memory_limit(project.get("memory_limit"), "project.memory_limit"),
         timezone=timezone,
         events=events,
         accounts=accounts,
@@ -246,6 +251,26 @@ SECTION_HINTS = {
     "events": N_('Add [events] with paths = ["events.csv"] and [events.columns].'),
     "start": N_('Add [start] with column = "signup_at" or event = "signed_up".'),
 }
+
+
+_MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*", re.IGNORECASE)
+
+
+def _memory_limit(value: Any, path: str) -> str | None:
+    """A size that DuckDB accepts for ``memory_limit``, such as "4GB"."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _MEMORY_SIZE.fullmatch(value):
+        raise config_error(
+            "config.bad_memory_limit",
+            N_(
+                "Invalid value at {path}: {value}. Write a size such as \"4GB\" or "
+                "\"512MB\" (KB, MB, GB, TB, or KiB, MiB, GiB, TiB)."
+            ),
+            path,
+            value,
+        )
+    return value.strip()
 
 
 def _text(value: Any, path: str) -> str:

@@ -131,3 +131,57 @@ def test_execute_returns_frames_for_columns_and_scalars(tmp_path):
 
     assert column["account_id"].tolist() == ["a1", "a2"]
     assert scalar["last"].tolist() == [pd.Timestamp("2024-03-02 09:00")]
+
+
+def test_memory_limit_is_set_on_the_connection(tmp_path):
+    path = tmp_path / "store.duckdb"
+    with Store.open(path, memory_limit="512MB") as store:
+        # DuckDB reports the limit in its own unit: 512 MB is 488.2 MiB.
+        limit = store.raw.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit == "488.2 MiB"
+    with Store.open(path, read_only=True) as store:
+        default = store.raw.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert default != limit
+
+
+MINIMAL_CONFIG = """
+[project]
+{line}
+
+[events]
+paths = ["events.csv"]
+[events.columns]
+account_id = "account_id"
+event = "event"
+timestamp = "timestamp"
+
+[start]
+event = "signed_up"
+
+[[milestones]]
+id = "first_report"
+name = "First report"
+event = "report"
+"""
+
+
+@pytest.mark.parametrize("value", ['"4GB"', '"1.5 GiB"', '" 512mb "'])
+def test_config_accepts_memory_sizes(tmp_path, value):
+    from jalon.config import load_config
+
+    path = tmp_path / "jalon.toml"
+    path.write_text(MINIMAL_CONFIG.format(line=f"memory_limit = {value}"))
+    assert load_config(path).memory_limit == value.strip('"').strip()
+
+
+@pytest.mark.parametrize("value", ['"4"', '"lots"', "4096", '"4 GBs"'])
+def test_config_rejects_other_memory_limits(tmp_path, value):
+    from jalon.config import load_config
+    from jalon.errors import ConfigError
+
+    path = tmp_path / "jalon.toml"
+    path.write_text(MINIMAL_CONFIG.format(line=f"memory_limit = {value}"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.code == "config.bad_memory_limit"
+    assert caught.value.params["path"] == "project.memory_limit"

@@ -69,7 +69,7 @@ def compute_snapshot(config_path: Path | str, load_files: bool = True) -> Snapsh
     from jalon.store import Store
 
     config = load_config(config_path)
-    with Store.open(config.store_path) as store, warnings.catch_warnings():
+    with Store.open(config.store_path, memory_limit=config.memory_limit) as store, warnings.catch_warnings():
         # The summaries store few_at_risk as a caveat; no need to print it again.
         warnings.simplefilter("ignore", FewAtRiskWarning)
         ingest = None

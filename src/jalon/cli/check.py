@@ -38,7 +38,7 @@ def run_check(config_path: Path):
     from jalon.store import Store
 
     config = load_config(config_path)
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path, memory_limit=config.memory_limit) as store:
         load_project(
             store, config.events, config.accounts, base_dir=config.base_dir, timezone=config.timezone
         )

@@ -96,7 +96,9 @@ def export_command(app: typer.Typer, _, Lang, ConfigPath) -> None:
         with user_errors(language):
             loaded = load_config(config)
             folder = out if out.is_absolute() else loaded.base_dir / out
-            with Store.open(loaded.store_path, read_only=True) as store:
+            with Store.open(
+                loaded.store_path, read_only=True, memory_limit=loaded.memory_limit
+            ) as store:
                 written = export_parquet(store, folder)
         console.print(translations(language).gettext("Parquet files written to {path}").format(path=written))
 
@@ -169,7 +171,9 @@ def load_only(config_path: Path, language: str):
     from jalon.store import Store
 
     config = load_config(config_path)
-    with progress_steps(language) as step, Store.open(config.store_path) as store:
+    with progress_steps(language) as step, Store.open(
+        config.store_path, memory_limit=config.memory_limit
+    ) as store:
         return load_project(
             store,
             config.events,

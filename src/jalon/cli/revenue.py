@@ -103,7 +103,7 @@ def load_result(config_path: Path):
             N_("{path} has no [revenue] section; add one that names your billing files."),
             path=str(config.path), value="", allowed="[revenue]",
         )  # fmt: skip
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path, memory_limit=config.memory_limit) as store:
         return run_revenue(
             config.revenue, store, synthetic=is_synthetic(config.base_dir)
         )

@@ -55,7 +55,9 @@ class Store:
         self.read_only = read_only
 
     @classmethod
-    def open(cls, path: Path, read_only: bool = False) -> Store:
+    def open(
+        cls, path: Path, read_only: bool = False, memory_limit: str | None = None
+    ) -> Store:
         """Open the store at ``path``, creating the file and its tables when missing.
 
         Parameters
@@ -65,6 +67,10 @@ class Store:
         read_only
             Open without write access. A read-only open of a file locked by
             another process is retried for about 3 s before it fails.
+        memory_limit
+            DuckDB's ``memory_limit`` for this connection, such as ``"4GB"``
+            (``project.memory_limit``). Above it DuckDB spills to a temporary
+            folder beside the store; by default it may use 80 % of the RAM.
 
         Raises
         ------
@@ -87,6 +93,8 @@ class Store:
         raw = _connect_with_retry(path, read_only)
         # DuckDB draws a progress bar on stderr for long queries; the CLI has its own.
         raw.execute("SET enable_progress_bar = false")
+        if memory_limit is not None:
+            raw.execute("SET memory_limit = ?", [memory_limit])
         if not read_only:
             _create_tables(raw)
         logger.debug("opened store %s (read_only=%s)", path, read_only)
