@@ -26,6 +26,8 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
+from bench_engine import MEMORY_LIMIT_VARIABLE  # noqa: E402
+
 KIB = 1024
 PROGRESS_PREFIX = "progress "
 
@@ -48,7 +50,7 @@ def child(folder: Path, store_name: str, events_format: str) -> None:
             events_format=events_format,
         )
     )
-    with Store.open(folder / store_name) as store:
+    with Store.open(folder / store_name, memory_limit=config.memory_limit) as store:
         load_project(
             store,
             config.events,
@@ -143,7 +145,13 @@ def main() -> None:
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     parser.add_argument("--csv-files", type=int, default=4)
+    parser.add_argument(
+        "--memory-limit", help='DuckDB memory limit of the loading process, such as "2GB"'
+    )
     arguments = parser.parse_args()
+    if arguments.memory_limit:
+        # The child process reads it through the config that write_config writes.
+        os.environ[MEMORY_LIMIT_VARIABLE] = arguments.memory_limit
     folder = arguments.folder.absolute()
     if arguments.child:
         child(folder, arguments.store, arguments.format)
