@@ -113,9 +113,12 @@ def build_account_table(
     table = included.mutate(end_at=end_literal)
     table = _reached_columns(table, targets, events, joined, properties, end_literal)
     table = _with_churn(table, config.churn, events, accounts, end_literal)
+    computed = {}
     for milestone in config.milestones:
-        table = _milestone_columns(table, milestone.id, start_column_name(milestone.start))
-    table = _churn_columns(table).drop(*[c for c in start_columns if c != "start_at"])
+        computed.update(_milestone_columns(table, milestone.id, start_column_name(milestone.start)))
+    computed.update(_churn_columns(table))
+    kept = [c for c in table.columns if not c.startswith(("_m_", "start__"))]
+    table = table.select(*kept, **computed)
     return AccountTable(
         table=table,
         account_exclusions=_account_exclusions(anchors, end_literal),
@@ -431,7 +434,8 @@ def _days_between(later, earlier) -> ir.FloatingValue:
     return ibis.greatest(elapsed_days(later, earlier), 0.0)
 
 
-def _milestone_columns(table: ir.Table, identifier: str, start_name: str) -> ir.Table:
+def _milestone_columns(table: ir.Table, identifier: str, start_name: str) -> dict[str, ir.Value]:
+    """The four ``m_<id>_*`` columns of a milestone, from its raw ``_m_<id>`` time."""
     raw = table[f"_m_{identifier}"]
     start = table[start_name]
     churn = table.churn_at
@@ -446,23 +450,21 @@ def _milestone_columns(table: ir.Table, identifier: str, start_name: str) -> ir.
     ).cast("int64")
     until = ibis.cases((reached, raw), (churned, churn), else_=table.end_at)
     days = ibis.ifelse(has_start, _days_between(until, start), ibis.null().cast("float64"))
-    return table.mutate(
-        **{
-            f"m_{identifier}_start_at": start,
-            f"m_{identifier}_at": ibis.ifelse(reached, raw, ibis.null().cast("timestamp")),
-            f"m_{identifier}_days": days,
-            f"m_{identifier}_status": status,
-        }
-    ).drop(f"_m_{identifier}")
+    return {
+        f"m_{identifier}_start_at": start,
+        f"m_{identifier}_at": ibis.ifelse(reached, raw, ibis.null().cast("timestamp")),
+        f"m_{identifier}_days": days,
+        f"m_{identifier}_status": status,
+    }
 
 
-def _churn_columns(table: ir.Table) -> ir.Table:
+def _churn_columns(table: ir.Table) -> dict[str, ir.Value]:
     churned = table.churn_at.notnull()
     until = ibis.ifelse(churned, table.churn_at, table.end_at)
-    return table.mutate(
-        churn_days=_days_between(until, table.start_at),
-        churn_status=churned.cast("int64"),
-    )
+    return {
+        "churn_days": _days_between(until, table.start_at),
+        "churn_status": churned.cast("int64"),
+    }
 
 
 def _account_exclusions(anchors: ir.Table, end_literal) -> ir.Table:
