@@ -314,6 +314,13 @@ def _condition_dict(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k not in ("id", "name", "tier")}
 
 
+def _churn_delay_days(churn: ChurnSpec | None) -> float:
+    """Days after which a churn is known: N for inactivity churn, else 0."""
+    if churn is None or churn.inactivity_days is None:
+        return 0.0
+    return float(churn.inactivity_days)
+
+
 def _describe_churn(churn: ChurnSpec | None) -> dict[str, Any] | None:
     if churn is None:
         return None
@@ -361,6 +368,7 @@ def _extra_analyses(
             milestones=accounts.milestone_ids,
             observation_end=accounts.end,
             life_tables=cohort_tables,
+            churn_known_after_days=_churn_delay_days(config.churn),
         )
     if config.churn is not None:
         from jalon.churn_link import analyze_churn_link

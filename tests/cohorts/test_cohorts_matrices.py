@@ -306,3 +306,32 @@ def test_monthly_churn_matrices(monthly):
         monthly.churn_hazard.to_numpy(), [[0, 0, 1 / 2, 0], [1, NAN, NAN, NAN]]
     )
     assert monthly.churn_spike.period.tolist() == [2, 0]
+
+
+def test_churn_after_inactivity_is_known_later(con):
+    events, accounts = write(con, WEEKLY_EVENTS, WEEKLY_ACCOUNTS)
+    spec = parse_cohorts(
+        {"period": "week", "activity": ["login"], "periods": 4}, "cohorts"
+    )
+    # With churn after 10 days of inactivity, churn up to Jan 19 is known
+    # by the end on Jan 29. Week k of the cohort of day D ends on
+    # D + 7(k+1): Jan 1 -> weeks 0 and 1 (Jan 8, Jan 15), Jan 8 -> week 0
+    # (Jan 15), Jan 22 -> none.
+    result = compute_cohorts(
+        events, accounts, spec, milestones=["first"], churn_known_after_days=10
+    )
+
+    assert rows(result.churn_observable) == [
+        [True, True, False, False],
+        [True, False, False, False],
+        [False, False, False, False],
+    ]
+    # b's churn on Jan 18 (week 2) is no longer shown: its week ends Jan 22.
+    churn = [[1 / 3, 0.0, NAN, NAN], [0.0, NAN, NAN, NAN], [NAN, NAN, NAN, NAN]]
+    np.testing.assert_allclose(result.churn.to_numpy(), churn)
+    # Retention does not depend on when churn is known.
+    assert rows(result.observable) == rows(
+        compute_cohorts(events, accounts, spec, milestones=["first"]).observable
+    )
+    # The spike of the Jan 1 cohort is week 0, the only known week with churn.
+    assert result.churn_spike.period.iloc[0] == 0

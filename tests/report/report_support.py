@@ -143,6 +143,7 @@ def build_cohorts() -> CohortResult:
         churned=grid([[0, 1, 1], [0, 1, 0]]),
         at_risk=grid([[10, 10, 9], [8, 8, 7]]),
         observable=observable,
+        churn_observable=observable,
         churn_spike=pd.DataFrame(),
         median_ttv=pd.DataFrame(
             {

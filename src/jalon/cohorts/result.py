@@ -48,6 +48,11 @@ class CohortResult:
         The matching account counts.
     observable
         True where the period has ended for every account of the cohort.
+    churn_observable
+        True where, in addition, churn in the period is known by the end:
+        with churn after N days of inactivity, the period ended at least N
+        days before the end. It masks ``churn``, ``churn_hazard`` and the
+        spikes.
     churn_spike
         ``cohort``, ``period``, ``churn_hazard``, ``n_churned``, ``n_at_risk``:
         the observable period with the largest churn hazard per cohort.
@@ -82,6 +87,7 @@ class CohortResult:
     churned: pd.DataFrame
     at_risk: pd.DataFrame
     observable: pd.DataFrame
+    churn_observable: pd.DataFrame
     churn_spike: pd.DataFrame
     median_ttv: pd.DataFrame
     ttv_trend: pd.DataFrame

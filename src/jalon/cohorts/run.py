@@ -47,6 +47,7 @@ def compute_cohorts(
     milestones: Sequence[str] = (),
     observation_end: dt.datetime | None = None,
     life_tables: Mapping[str, pd.DataFrame] | None = None,
+    churn_known_after_days: float = 0.0,
 ) -> CohortResult:
     """Compute retention, churn, spikes and median TTV by start cohort.
 
@@ -68,6 +69,12 @@ def compute_cohorts(
         Each milestone's life table by cohort label (see
         :func:`jalon.cohorts.ttv.with_cohort_label`), when the caller has
         them already; otherwise they are built here.
+    churn_known_after_days
+        Days after which a churn is known: N for churn after N days of
+        inactivity, since an account last active fewer than N days before
+        the end may still churn at that activity. A churn cell is observable
+        only when its period ended at least this long before the end;
+        retention cells are not affected.
 
     Returns
     -------
@@ -96,9 +103,11 @@ def compute_cohorts(
     later_matrix = or_later_counts(per_last, sizes, spec.periods)
     churned = count_matrix(churn_table, sizes, spec.periods, "n_churned")
     at_risk = at_risk_matrix(churned, sizes)
-    hazard = share(churned, at_risk, mask)
+    churn_known = pd.Timestamp(end) - pd.Timedelta(days=churn_known_after_days)
+    churn_mask = observable_mask(sizes, spec, churn_known)
+    hazard = share(churned, at_risk, churn_mask)
     caveats = []
-    if not mask.to_numpy().all():
+    if not churn_mask.to_numpy().all():
         caveats.append(CAVEAT_NOT_OBSERVABLE)
     tables = (
         {milestone: life_tables[milestone] for milestone in milestones}
@@ -120,11 +129,12 @@ def compute_cohorts(
         retention_or_later=share(later_matrix, totals, mask),
         active=active_matrix,
         active_or_later=later_matrix,
-        churn=share(churned, totals, mask),
+        churn=share(churned, totals, churn_mask),
         churn_hazard=hazard,
         churned=churned,
         at_risk=at_risk,
         observable=mask,
+        churn_observable=churn_mask,
         churn_spike=churn_spikes(hazard, churned, at_risk),
         median_ttv=median_ttv,
         ttv_trend=ttv_trend(tables),

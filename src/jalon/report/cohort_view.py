@@ -76,7 +76,7 @@ def cohort_view(result: Any, milestone_names: dict[str, str], text: Text) -> Coh
         title=_("Share of each cohort active in each period"),
         formatter=text.fmt,
     )
-    churn_values = _observable_values(result.churn, result.observable)
+    churn_values = _observable_values(result.churn, result.churn_observable)
     churn = heatmap(
         rows,
         columns,
