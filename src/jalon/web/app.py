@@ -8,6 +8,7 @@ under ``web/templates/``.
 from __future__ import annotations
 
 import contextlib
+import html
 import importlib.metadata
 import logging
 from collections.abc import AsyncIterator
@@ -17,11 +18,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from jalon.errors import N_, ApiError
-from jalon.i18n import render_error
+from jalon.errors import N_, ApiError, JalonError
+from jalon.i18n import render_error, translations
 from jalon.web import ingest_api, read_api
 from jalon.web.messages import ErrorBody, format_path, preview
 from jalon.web.project import ProjectContext, as_project
@@ -30,6 +31,8 @@ from jalon.web.state import ServerSettings, ServerState
 logger = logging.getLogger(__name__)
 
 API_TITLE = "jalon ingest API"
+#: Status of a request the project cannot answer until its config or store is fixed.
+PROJECT_ERROR_STATUS = 503
 
 
 def _version() -> str:
@@ -66,6 +69,34 @@ async def _api_error(request: Request, error: Exception) -> JSONResponse:
             "request %s %s failed: %s", request.method, request.url.path, error
         )
     return error_response(request, error)
+
+
+async def _project_error(request: Request, error: Exception) -> Response:
+    """Answer 503 when the project cannot be analysed: no or invalid jalon.toml, no store.
+
+    Dashboard pages get a page with the message in their language, and API
+    routes the usual JSON error body.
+    """
+    assert isinstance(error, JalonError)
+    from jalon.web.dashboard import request_language
+
+    lang = request_language(request)
+    message = render_error(error, lang)
+    logger.warning("%s %s: %s", request.method, request.url.path, message)
+    if request.url.path.startswith("/api/"):
+        body = ErrorBody(
+            code=error.code,
+            message=message,
+            params={key: str(value) for key, value in error.params.items()},
+        )
+        return JSONResponse(body.model_dump(), status_code=PROJECT_ERROR_STATUS)
+    title = translations(lang).gettext("The dashboard cannot show figures yet.")
+    page = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>jalon</title></head><body><h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(message)}</p></body></html>"
+    )
+    return HTMLResponse(page, status_code=PROJECT_ERROR_STATUS)
 
 
 async def _request_validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -153,6 +184,7 @@ def create_app(
     app.include_router(ingest_api.router)
     app.include_router(importlib.import_module("jalon.web.dashboard").router)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(JalonError, _project_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
