@@ -269,7 +269,7 @@ def _python_time(value) -> dt.datetime | None:
 
 
 def _life_tables(store, table: ir.Table, config: Config, milestone) -> dict:
-    """One query for a milestone's life tables: overall, per segment and per cohort.
+    """Build a milestone's life tables overall, per segment and per cohort, in one query.
 
     Keys are None (overall), each segment column and, with cohorts,
     :data:`jalon.cohorts.ttv.COHORT_LABEL`.

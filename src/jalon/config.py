@@ -257,7 +257,7 @@ _MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*", 
 
 
 def _memory_limit(value: Any, path: str) -> str | None:
-    """A size that DuckDB accepts for ``memory_limit``, such as "4GB"."""
+    """Return ``value`` when DuckDB accepts it as a memory limit, such as "4GB"."""
     if value is None:
         return None
     if not isinstance(value, str) or not _MEMORY_SIZE.fullmatch(value):

@@ -148,10 +148,10 @@ def ttv_trend(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def _trend_z(table: pd.DataFrame) -> float:
     """Log-rank trend statistic with cohort scores 0, 1, 2, ... in date order.
 
-    At each time t with d events among n accounts at risk, cohort g
-    contributes its score s times (d_g - d n_g / n) to U, and the variance
-    is the sum of d (n - d) / (n - 1) times the at-risk-weighted variance of
-    the scores. Sums over cohorts are running sums over all rows sorted by
+    At each time t with d events among n accounts at risk, cohort g adds
+    its score s times (d_g - d n_g / n) to U. The variance is the sum over
+    times of d (n - d) / (n - 1) times the at-risk-weighted variance of the
+    scores. Sums over cohorts are running sums over all rows sorted by
     time, so the cost grows with rows, not rows times cohorts.
     """
     from jalon.survival.lifetable import split_groups

@@ -117,8 +117,8 @@ def build_account_table(
     for milestone in config.milestones:
         computed.update(_milestone_columns(table, milestone.id, start_column_name(milestone.start)))
     computed.update(_churn_columns(table))
-    kept = [c for c in table.columns if not c.startswith(("_m_", "start__"))]
-    table = table.select(*kept, **computed)
+    base_columns = [c for c in table.columns if not c.startswith(("_m_", "start__"))]
+    table = table.select(*base_columns, **computed)
     return AccountTable(
         table=table,
         account_exclusions=_account_exclusions(anchors, end_literal),
@@ -146,13 +146,13 @@ def _reached_columns(
 
     Most accounts have no matching event before their start. For them, the
     first (or Nth) matching event of the whole log is the first (or Nth)
-    usable one, so first and Nth occurrences are computed on the events
-    alone, without joining each event to its account's start: one pass of
-    conditional minimums, filtered on the event names, which the engine can
-    push down to the scan. The accounts that do have a matching event before
-    their start are computed again from their usable events, and other
-    conditions (distinct values, active days, users, combinations) always
-    are.
+    usable one. So first and Nth occurrences are computed on the events
+    alone, without joining each event to its account's start, in one pass
+    of conditional minimums filtered on the event names; the engine pushes
+    that filter down to the scan. Accounts that do have a matching event
+    before their start are computed again from their usable events. Other
+    conditions (distinct values, active days, users, combinations) are
+    always computed from the usable events.
     """
     fast = [t for t in targets if _is_occurrence(t[1])]
     if fast:
@@ -197,7 +197,7 @@ def _reached_columns(
 
 
 def _is_occurrence(condition) -> bool:
-    """A first or Nth occurrence of matching events, counted per account."""
+    """Tell whether ``condition`` is a first or Nth occurrence of matching events."""
     return (
         isinstance(condition, EventCondition)
         and condition.distinct is None
@@ -237,7 +237,7 @@ def _reached_from_starts(
 
 
 def _fast_reached(table: ir.Table, name: str, condition: EventCondition, start: str, end_literal):
-    """The reach time of an occurrence target, from the pass without starts or its redo."""
+    """Return when an occurrence target was reached, from the fast pass or its redo."""
     first, begin = table[f"_f_{name}"], table[start]
     at = first if condition.count == 1 else table[f"_k_{name}"]
     in_time = begin.notnull() & (at <= end_literal)
@@ -435,7 +435,7 @@ def _days_between(later, earlier) -> ir.FloatingValue:
 
 
 def _milestone_columns(table: ir.Table, identifier: str, start_name: str) -> dict[str, ir.Value]:
-    """The four ``m_<id>_*`` columns of a milestone, from its raw ``_m_<id>`` time."""
+    """Return the four ``m_<id>_*`` columns of a milestone, from its ``_m_<id>`` time."""
     raw = table[f"_m_{identifier}"]
     start = table[start_name]
     churn = table.churn_at
@@ -480,7 +480,7 @@ def _event_exclusions(events: ir.Table, anchors: ir.Table, end_literal) -> ir.Ta
     """Count excluded events by reason, and the events used, in one row.
 
     Events are first counted per account, so the join with the accounts'
-    starts is made on accounts, not on events; only the accounts that have
+    starts is made on accounts, not on events. Only the accounts that have
     events before their start are joined back to their events.
     """
     per_account = events.group_by("account_id").aggregate(

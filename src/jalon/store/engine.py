@@ -100,9 +100,9 @@ def kth_smallest(
     """Per ``keys``, the ``k``-th smallest value of the timestamp column ``order``.
 
     Returns ``keys`` and ``at``; groups with fewer than ``k`` rows have no
-    row. Rows tied on ``order`` count once each, and since they share the
-    value, the result does not depend on how ties are ordered; elsewhere
-    than on DuckDB they are numbered in ``(order, tie)`` order.
+    row. Rows tied on ``order`` count once each. Because tied rows share the
+    value, the result does not depend on their order; outside DuckDB they
+    are numbered in ``(order, tie)`` order.
     """
     keys = list(keys)
     if _engine_name(table) == "duckdb":

@@ -253,8 +253,8 @@ def life_tables(
 def _collapsed(raw: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
     """The life table of ``raw``'s counts by ``groups`` and time, sorted, one row each.
 
-    Rows without an account are dropped; ``attrs["n_excluded"]`` holds the
-    accounts left out for a null status.
+    Rows without an account are dropped. ``attrs["n_excluded"]`` contains
+    the number of accounts left out for a null status.
     """
     counts = raw[list(COUNT_COLUMNS)].to_numpy(dtype="int64")
     included = counts.sum(axis=1) > 0
