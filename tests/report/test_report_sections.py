@@ -175,6 +175,28 @@ def test_cohort_churn_shade_scales_to_largest(pages):
     assert cells["12%"] == "#084594"
 
 
+def churn_captions(analysis, lang):
+    page = parse_html(render_report(analysis, lang))
+    return [node.text() for node in page.find("section", id="cohorts").find_all("figcaption")]
+
+
+def test_cohort_churn_note_when_churn_known_later():
+    cohorts = build_cohorts()
+    # Churn of the first cohort's period 2 is not known yet, though the
+    # period has ended: inactivity churn needs the inactivity to pass.
+    later = cohorts.observable.copy()
+    later.iloc[0, 2] = False
+    delayed = dataclasses.replace(cohorts, churn_observable=later)
+    analysis = dataclasses.replace(build_analysis(), cohorts=delayed)
+
+    english = churn_captions(analysis, "en")[1]
+    french = churn_captions(analysis, "fr")[1]
+    assert "Churn after inactivity is known only once" in english
+    assert "Un churn après inactivité n'est connu qu'une fois" in french
+    same = dataclasses.replace(build_analysis(), cohorts=cohorts)
+    assert "inactivity" not in churn_captions(same, "en")[1]
+
+
 def test_cohort_monthly_labels_name_the_month():
     cohorts = dataclasses.replace(build_cohorts(), period="month")
     analysis = dataclasses.replace(build_analysis(), cohorts=cohorts)

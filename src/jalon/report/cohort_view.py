@@ -41,6 +41,7 @@ class CohortView:
     ttv_rows: tuple[CohortTtvRow, ...]
     trends: tuple[str, ...]
     caveats: tuple[str, ...]
+    churn_note: str = ""
 
 
 def cohort_view(result: Any, milestone_names: dict[str, str], text: Text) -> CohortView:
@@ -102,6 +103,18 @@ def cohort_view(result: Any, milestone_names: dict[str, str], text: Text) -> Coh
         ttv_rows=_ttv_rows(result.median_ttv, milestone_names, result.period, text),
         trends=_trends(getattr(result, "ttv_trend", None), milestone_names, text),
         caveats=tuple(dict.fromkeys(_(caveat) for caveat in result.caveats)),
+        churn_note=_churn_note(result, text),
+    )
+
+
+def _churn_note(result: Any, text: Text) -> str:
+    """Return the note on churn cells hatched after their period ended, or "" if none."""
+    observable = getattr(result, "churn_observable", result.observable)
+    if not (result.observable & ~observable).to_numpy().any():
+        return ""
+    return text._(
+        "Churn after inactivity is known only once the inactivity period has "
+        "passed, so the last periods stay hatched here longer than in retention."
     )
 
 
