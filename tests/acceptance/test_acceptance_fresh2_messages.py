@@ -41,13 +41,6 @@ a1,report_shared,2026-01-02T00:00:00
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Store.open asks the user to run `jalon ingest`, a command that does "
-        "not exist: the command that creates the store is `jalon load`"
-    ),
-)
 def test_missing_store_names_load_command(tmp_path):
     (tmp_path / "events.csv").write_text(EVENTS, encoding="utf-8")
     config = tmp_path / "jalon.toml"

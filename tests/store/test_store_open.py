@@ -59,7 +59,7 @@ def test_read_only_missing_file(tmp_path):
         Store.open(tmp_path / "absent.duckdb", read_only=True)
 
     assert caught.value.code == "store.not_found"
-    assert "jalon ingest" in str(caught.value)
+    assert "jalon load" in str(caught.value)
 
 
 def test_read_only_while_other_process_writes(tmp_path):

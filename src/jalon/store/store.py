@@ -84,7 +84,7 @@ class Store:
         if read_only and not path.exists():
             raise StoreError(
                 "store.not_found",
-                N_("The store {path} does not exist. Run `jalon ingest` first."),
+                N_("The store {path} does not exist. Run `jalon load` first."),
                 path=str(path),
             )
         if not read_only:
