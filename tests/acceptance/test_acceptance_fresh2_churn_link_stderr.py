@@ -76,14 +76,6 @@ a7,u7,report_shared,2026-01-25T00:00:00
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "churn_link.cox logs each failed Cox fit with logger.exception, so "
-        "jalon report prints Python tracebacks (numpy LinAlgError: Singular "
-        "matrix) on stderr and still exits 0"
-    ),
-)
 def test_report_prints_no_traceback(tmp_path):
     (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
     (tmp_path / "events.csv").write_text(EVENTS, encoding="utf-8")

@@ -204,8 +204,9 @@ def piecewise_ph_check(rows: pd.DataFrame, cut: float) -> PHCheck:
     """Test whether the hazard ratio of ``reached`` differs before and after ``cut``."""
     try:
         fitted = fit_start_stop(split_at(rows, cut))
-    except (np.linalg.LinAlgError, ValueError):
-        logger.exception("proportional-hazards check failed at cut day %s", cut)
+    except (np.linalg.LinAlgError, ValueError) as error:
+        # The result says the check is missing; a traceback would only alarm.
+        logger.warning("proportional-hazards check failed at cut day %s: %s", cut, error)
         return PHCheck(PH_METHOD, cut, None, None, None)
     params, covariance = fitted.params, fitted.covariance
     difference = params[REACHED_BEFORE] - params[REACHED_AFTER]
@@ -283,8 +284,8 @@ def time_varying_cox(
 
     try:
         fitted = fit_start_stop(rows)
-    except (np.linalg.LinAlgError, ValueError):
-        logger.exception("time-varying Cox model failed for %s", milestone)
+    except (np.linalg.LinAlgError, ValueError) as error:
+        logger.warning("time-varying Cox model failed for %s: %s", milestone, error)
         return CoxResult(
             milestone,
             rows["row_id"].nunique(),
@@ -356,8 +357,8 @@ def landmark_adjusted_hazard_ratio(
     rows = start_stop_rows(shifted, milestone).join(indicators, on="row_id")
     try:
         fitted = fit_start_stop(rows)
-    except (np.linalg.LinAlgError, ValueError):
-        logger.exception("adjusted landmark model failed for %s", milestone)
+    except (np.linalg.LinAlgError, ValueError) as error:
+        logger.warning("adjusted landmark model failed for %s: %s", milestone, error)
         return Estimate(None, None, None)
     return fitted.estimate(REACHED)
 

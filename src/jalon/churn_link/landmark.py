@@ -195,8 +195,8 @@ def _landmark_hazard_ratio(
     data = subset[["time", "event", "reached"]]
     try:
         fitter = fit_cox(data, "time", "event")
-    except (ConvergenceError, ValueError, np.linalg.LinAlgError):
-        logger.exception("landmark Cox model failed")
+    except (ConvergenceError, ValueError, np.linalg.LinAlgError) as error:
+        logger.warning("landmark Cox model failed: %s", error)
         return Estimate(None, None, None), None, caveats
     estimate = hazard_ratio(fitter, "reached")
     with warnings.catch_warnings():
