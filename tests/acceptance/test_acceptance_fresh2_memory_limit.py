@@ -96,14 +96,6 @@ def test_one_gigabyte_limit_works(tmp_path):
     assert (tmp_path / "report.html").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a memory_limit too small for DuckDB passes validation, then DuckDB's "
-        "OutOfMemoryException escapes as a Python traceback that advises "
-        "SET memory_limit='...GB' instead of naming project.memory_limit"
-    ),
-)
 @pytest.mark.parametrize("limit", ['"1KB"', '"0GB"'])
 def test_tiny_memory_limit_no_traceback(tmp_path, limit):
     config = write_project(tmp_path, limit)

@@ -165,7 +165,7 @@ event = "report"
 """
 
 
-@pytest.mark.parametrize("value", ['"4GB"', '"1.5 GiB"', '" 512mb "'])
+@pytest.mark.parametrize("value", ['"4GB"', '"1.5 GiB"', '" 512mb "', '"100MB"'])
 def test_config_accepts_memory_sizes(tmp_path, value):
     from jalon.config import load_config
 
@@ -174,8 +174,20 @@ def test_config_accepts_memory_sizes(tmp_path, value):
     assert load_config(path).memory_limit == value.strip('"').strip()
 
 
-@pytest.mark.parametrize("value", ['"4"', '"lots"', "4096", '"4 GBs"'])
-def test_config_rejects_other_memory_limits(tmp_path, value):
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ('"4"', "config.bad_memory_limit"),
+        ('"lots"', "config.bad_memory_limit"),
+        ("4096", "config.bad_memory_limit"),
+        ('"4 GBs"', "config.bad_memory_limit"),
+        # DuckDB needs at least 100 MB (100,000,000 bytes; 99 MB is below).
+        ('"0GB"', "config.small_memory_limit"),
+        ('"1KB"', "config.small_memory_limit"),
+        ('"99MB"', "config.small_memory_limit"),
+    ],
+)
+def test_config_rejects_other_memory_limits(tmp_path, value, code):
     from jalon.config import load_config
     from jalon.errors import ConfigError
 
@@ -183,5 +195,25 @@ def test_config_rejects_other_memory_limits(tmp_path, value):
     path.write_text(MINIMAL_CONFIG.format(line=f"memory_limit = {value}"))
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert caught.value.code == "config.bad_memory_limit"
+    assert caught.value.code == code
     assert caught.value.params["path"] == "project.memory_limit"
+
+
+def test_out_of_memory_names_the_setting(tmp_path):
+    import duckdb
+    import typer
+
+    from jalon.cli.common import error_console, user_errors
+
+    # A real DuckDB query over its limit: 100 MB cannot hold this sort.
+    connection = duckdb.connect(str(tmp_path / "oom.duckdb"))
+    connection.execute("SET memory_limit = '100MB'")
+    connection.execute("SET temp_directory = ''")
+    with error_console.capture() as captured, pytest.raises(typer.Exit) as exited:
+        with user_errors("en"):
+            connection.execute(
+                "SELECT list(range) FROM range(100000000) GROUP BY range % 2"
+            ).fetchall()
+    assert exited.value.exit_code == 2
+    assert "DuckDB ran out of memory. Raise project.memory_limit" in captured.get()
+

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -63,6 +64,14 @@ def user_errors(lang: str) -> Iterator[None]:
     except JalonError as error:
         logger.debug("command failed", exc_info=True)
         message = escape(render_error(error, lang))
+        error_console.print(_("[bold red]Error:[/bold red] {message}").format(message=message))
+        raise typer.Exit(EXIT_USER_ERROR) from error
+    except duckdb.OutOfMemoryException as error:
+        logger.debug("command failed", exc_info=True)
+        message = _(
+            "DuckDB ran out of memory. Raise project.memory_limit in jalon.toml or "
+            "remove it, or free memory on this machine."
+        )
         error_console.print(_("[bold red]Error:[/bold red] {message}").format(message=message))
         raise typer.Exit(EXIT_USER_ERROR) from error
 
