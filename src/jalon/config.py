@@ -264,8 +264,8 @@ _MEMORY_UNITS = {
     "GIB": 1024**3,
     "TIB": 1024**4,
 }
-#: Below this, DuckDB fails on small projects already (about 128 MB failed
-#: on 900,000 events in a test, 256 MB ran), so such a limit is rejected.
+#: Smallest limit accepted. Larger logs need more: in a test, 128 MB was too
+#: little for 900,000 events and 256 MB was enough.
 MIN_MEMORY_LIMIT_BYTES = 100 * 1000**2
 
 
