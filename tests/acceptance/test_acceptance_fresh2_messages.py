@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 JALON = Path(sys.executable).parent / "jalon"
 RUN_TIMEOUT_S = 600

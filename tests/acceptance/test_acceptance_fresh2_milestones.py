@@ -243,16 +243,6 @@ s2,setup,2026-01-11T00:00:00
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a sequence step at the same timestamp as the previous step counts as "
-        "after it when its row comes later in the file, although the docs say "
-        "each step is strictly after the previous one, so the figure depends "
-        "on row order"
-    ),
-)
-@pytest.mark.filterwarnings("ignore")
 def test_sequence_step_strictly_after(tmp_path):
     (tmp_path / "events.csv").write_text(SEQUENCE_EVENTS, encoding="utf-8")
     (tmp_path / "jalon.toml").write_text(SEQUENCE_CONFIG, encoding="utf-8")

@@ -12,8 +12,8 @@ code with ``jalon.milestones``:
 * day k of ``active_days`` is ``[start + k * 24 h, start + (k + 1) * 24 h)``;
 * ``users = U`` evaluates the rest on each user's own events, so events
   without a user count for no user;
-* a sequence step must come strictly after the previous step in
-  ``(ts, _seq)`` order and at most ``gap`` after it.
+* a sequence step must come at a strictly later time than the previous
+  step, and at most ``gap`` after it.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def _sequence_end(
 def _follows(
     event: OracleEvent, previous: OracleEvent, gap: dt.timedelta | None
 ) -> bool:
-    if (previous.ts, previous.seq) >= (event.ts, event.seq):
+    if previous.ts >= event.ts:
         return False
     return gap is None or event.ts - previous.ts <= gap
 

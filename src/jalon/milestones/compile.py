@@ -157,10 +157,11 @@ def _sequence(
     """Earliest completion of the steps in order, each within ``gap`` of the last.
 
     For each occurrence of step k, the best predecessor is the latest valid
-    occurrence of step k-1 strictly before it in ``(ts, _seq)`` order: it
-    leaves the smallest gap. A running max over the union of both steps finds
-    it without a self-join. At equal ``(ts, _seq)`` (one row matching both
-    steps) the candidate sorts first, so a row never follows itself.
+    occurrence of step k-1 at a strictly earlier time: it leaves the smallest
+    gap. A running max over the union of both steps finds it without a
+    self-join. At equal times the candidates sort before the predecessors,
+    so an event never follows one logged at the same instant (or itself),
+    whatever the order of rows in the files.
     """
     valid = None
     for step in condition.steps:
@@ -176,7 +177,7 @@ def _sequence(
         current = rows.mutate(_tag=ibis.literal(0), _prev=ibis.null().cast(rows.ts.type()))
         union = ibis.union(previous, current, distinct=False)
         window = ibis.window(
-            group_by=keys, order_by=[union.ts, union._seq, union._tag], rows=(None, 0)
+            group_by=keys, order_by=[union.ts, union._tag, union._seq], rows=(None, 0)
         )
         marked = union.mutate(_last=union._prev.max().over(window))
         ok = (marked._tag == 0) & marked._last.notnull()
