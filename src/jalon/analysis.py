@@ -314,6 +314,14 @@ def _condition_dict(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k not in ("id", "name", "tier")}
 
 
+def _churn_link_enabled(config: Config) -> bool:
+    """Tell whether ``[analysis] churn_link`` leaves the churn link analysis on."""
+    from jalon.churn_link.settings import parse_settings
+
+    milestone_ids = tuple(m.id for m in config.milestones)
+    return parse_settings(config.analysis, tuple(config.segments), milestone_ids).churn_link
+
+
 def _churn_delay_days(churn: ChurnSpec | None) -> float:
     """Days after which a churn is known: N for inactivity churn, else 0."""
     if churn is None or churn.inactivity_days is None:
@@ -370,7 +378,7 @@ def _extra_analyses(
             life_tables=cohort_tables,
             churn_known_after_days=_churn_delay_days(config.churn),
         )
-    if config.churn is not None:
+    if config.churn is not None and _churn_link_enabled(config):
         from jalon.churn_link import analyze_churn_link
 
         step("churn_link")

@@ -35,6 +35,7 @@ DEFAULT_MAX_FINDINGS = 5
 DEFAULT_COX_MAX_ACCOUNTS = 50_000
 
 ALLOWED_KEYS = (
+    "churn_link",
     "landmarks",
     "retention_horizon",
     "aha_window",
@@ -67,6 +68,8 @@ class ChurnLinkSettings:
 
     Attributes
     ----------
+    churn_link
+        False skips the churn link analysis, the slowest step at scale.
     landmarks
         Days after the start at which the landmark comparison is made.
     retention_horizon
@@ -138,6 +141,7 @@ class ChurnLinkSettings:
     ltv_milestone: str | None = None
     max_findings: int = DEFAULT_MAX_FINDINGS
     cox_max_accounts: int = DEFAULT_COX_MAX_ACCOUNTS
+    churn_link: bool = True
 
 
 def _path(key: str) -> str:
@@ -354,6 +358,8 @@ def parse_settings(
     ):
         if key in analysis:
             values[key] = _whole(analysis[key], key, minimum)
+    if "churn_link" in analysis:
+        values["churn_link"] = _flag(analysis["churn_link"], "churn_link")
     if "held_out_share" in analysis:
         values["held_out_share"] = _held_out_share(analysis["held_out_share"])
     if "value_column" in analysis:
@@ -371,6 +377,17 @@ def parse_settings(
     settings = ChurnLinkSettings(**values)
     _check_window_before_horizon(settings)
     return settings
+
+
+def _flag(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise config_error(
+            "config.bad_bool",
+            N_("Invalid value at {path}: {value}. Expected true or false."),
+            f"{SECTION}.{key}",
+            value,
+        )
+    return value
 
 
 def _milestone_id(value: Any, milestone_ids: tuple[str, ...]) -> str:
