@@ -205,7 +205,7 @@ def piecewise_ph_check(rows: pd.DataFrame, cut: float) -> PHCheck:
     try:
         fitted = fit_start_stop(split_at(rows, cut))
     except (np.linalg.LinAlgError, ValueError) as error:
-        # The result says the check is missing; a traceback would only alarm.
+        # The result marks the check as missing, so one warning line is enough.
         logger.warning("proportional-hazards check failed at cut day %s: %s", cut, error)
         return PHCheck(PH_METHOD, cut, None, None, None)
     params, covariance = fitted.params, fitted.covariance

@@ -147,9 +147,9 @@ def _reached_columns(
     Most accounts have no matching event before their start. For them, the
     first (or Nth) matching event of the whole log is the first (or Nth)
     usable one. So first and Nth occurrences are computed on the events
-    alone, without joining each event to its account's start, in one pass
-    of conditional minimums filtered on the event names; the engine pushes
-    that filter down to the scan. Accounts that do have a matching event
+    alone, without joining each event to its account's start. One pass of
+    conditional minimums reads the rows whose event name matches, and the
+    engine pushes that filter down to the scan. Accounts that do have a matching event
     before their start are computed again from their usable events. Other
     conditions (distinct values, active days, users, combinations) are
     always computed from the usable events.

@@ -251,7 +251,7 @@ def life_tables(
 
 
 def _collapsed(raw: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
-    """The life table of ``raw``'s counts by ``groups`` and time, sorted, one row each.
+    """Return the life table of ``raw``'s counts by ``groups`` and time, one row each.
 
     Rows without an account are dropped. ``attrs["n_excluded"]`` contains
     the number of accounts left out for a null status.

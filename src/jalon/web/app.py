@@ -31,7 +31,7 @@ from jalon.web.state import ServerSettings, ServerState
 logger = logging.getLogger(__name__)
 
 API_TITLE = "jalon ingest API"
-#: Status of a request the project cannot answer until its config or store is fixed.
+#: Status of a request the project cannot serve until its config or store is fixed.
 PROJECT_ERROR_STATUS = 503
 
 
@@ -72,7 +72,7 @@ async def _api_error(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _project_error(request: Request, error: Exception) -> Response:
-    """Answer 503 when the project cannot be analysed: no or invalid jalon.toml, no store.
+    """Return a 503 response when the project cannot be analysed (config or store).
 
     Dashboard pages get a page with the message in their language, and API
     routes the usual JSON error body.
