@@ -26,6 +26,7 @@ from jalon.ingest.spec import AccountColumns, AccountSource, EventColumns, Event
 from jalon.milestones.spec import (
     EventCondition,
     MilestoneSpec,
+    check_bool,
     check_choice,
     check_keys,
     config_error,
@@ -309,17 +310,6 @@ def _text(value: Any, path: str) -> str:
     return value
 
 
-def _bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise config_error(
-            "config.bad_bool",
-            N_("Invalid value at {path}: {value}. Expected true or false."),
-            path,
-            value,
-        )
-    return value
-
-
 def _timezone(value: Any, path: str) -> str:
     try:
         zoneinfo.ZoneInfo(_text(value, path))
@@ -400,7 +390,7 @@ def _parse_events_section(raw: dict, base_dir: Path) -> EventSource:
         delimiter=section.get("delimiter"),
         encoding=_text(section.get("encoding", "utf-8"), "events.encoding"),
         timestamp_format=_text(section.get("timestamp_format", "auto"), "events.timestamp_format"),
-        deduplicate=_bool(section.get("deduplicate", True), "events.deduplicate"),
+        deduplicate=check_bool(section.get("deduplicate", True), "events.deduplicate"),
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jalon.errors import N_
-from jalon.milestones.spec import check_keys, config_error
+from jalon.milestones.spec import check_bool, check_keys, config_error
 
 SECTION = "analysis"
 SECONDS_PER_DAY = 86_400.0
@@ -359,7 +359,7 @@ def parse_settings(
         if key in analysis:
             values[key] = _whole(analysis[key], key, minimum)
     if "churn_link" in analysis:
-        values["churn_link"] = _flag(analysis["churn_link"], "churn_link")
+        values["churn_link"] = check_bool(analysis["churn_link"], f"{SECTION}.churn_link")
     if "held_out_share" in analysis:
         values["held_out_share"] = _held_out_share(analysis["held_out_share"])
     if "value_column" in analysis:
@@ -377,17 +377,6 @@ def parse_settings(
     settings = ChurnLinkSettings(**values)
     _check_window_before_horizon(settings)
     return settings
-
-
-def _flag(value: Any, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise config_error(
-            "config.bad_bool",
-            N_("Invalid value at {path}: {value}. Expected true or false."),
-            f"{SECTION}.{key}",
-            value,
-        )
-    return value
 
 
 def _milestone_id(value: Any, milestone_ids: tuple[str, ...]) -> str:

@@ -100,7 +100,7 @@ def _event_condition(
         return _kth_distinct(matched, condition, start_column, properties, keys)
     if condition.count == 1:
         return matched.group_by(keys).aggregate(at=matched.ts.min())
-    return _kth_row(matched.select(*keys, "ts", "_seq"), keys, condition.count, "ts", "_seq")
+    return kth_smallest(matched.select(*keys, "ts", "_seq"), keys, "ts", "_seq", condition.count)
 
 
 def _kth_distinct(
@@ -124,12 +124,7 @@ def _kth_distinct(
         needed = condition.count
     with_value = matched.mutate(_value=value).filter(lambda t: t._value.notnull())
     firsts = with_value.group_by([*keys, "_value"]).aggregate(at=with_value.ts.min())
-    return _kth_row(firsts, keys, needed, "at", "_value")
-
-
-def _kth_row(table: ir.Table, keys: list[str], k: int, order: str, tie: str) -> ir.Table:
-    """Per ``keys``, the ``order`` value of the Kth row in ``(order, tie)`` order."""
-    return kth_smallest(table, keys, order, tie, k)
+    return kth_smallest(firsts, keys, "at", "_value", needed)
 
 
 def _per_user(
@@ -144,7 +139,7 @@ def _per_user(
 
     inner = replace(condition, users=None)
     per_user = _event_condition(events, inner, start_column, properties, [*keys, "user_id"])
-    return _kth_row(per_user, keys, condition.users, "at", "user_id")
+    return kth_smallest(per_user, keys, "at", "user_id", condition.users)
 
 
 def _sequence(

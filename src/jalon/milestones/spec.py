@@ -167,6 +167,18 @@ def check_choice(value: Any, allowed: tuple[str, ...], path: str) -> str:
     )
 
 
+def check_bool(value: Any, path: str) -> bool:
+    """Return ``value`` when it is true or false; else raise with its key path."""
+    if not isinstance(value, bool):
+        raise config_error(
+            "config.bad_bool",
+            N_("Invalid value at {path}: {value}. Expected true or false."),
+            path,
+            value,
+        )
+    return value
+
+
 def parse_duration(value: Any, path: str) -> float:
     """Return a duration in seconds from ``"90m"``, ``"36h"``, ``"7d"``, ``"2w"``
     or a number of days.

@@ -114,19 +114,6 @@ def life_table_expr(
     return table.group_by(["group", "time"]).aggregate(**aggregates)
 
 
-def _checked_life_table_expr(
-    accounts: ibis.Table, days: str, status: str, group: str | None
-) -> ibis.Table:
-    """Extend :func:`life_table_expr` with the counts needed to reject bad input.
-
-    Excluded (null status) rows are kept here so that they can be counted,
-    and statuses outside 0, 1, 2 are counted instead of vanishing.
-    """
-    table, code, aggregates = _grouped_counts(accounts, days, status, group)
-    aggregates.update(_check_aggregates(code))
-    return table.group_by(["group", "time"]).aggregate(**aggregates)
-
-
 def _reject_invalid_rows(raw: pd.DataFrame, days: str, status: str) -> None:
     """Raise AnalysisError on a status outside 0/1/2 or a missing or negative time."""
     invalid = raw[raw["n_invalid"] > 0]
@@ -199,11 +186,8 @@ def life_table(
         an empty or negative duration (``survival.missing_days``,
         ``survival.negative_days``).
     """
-    expr = _checked_life_table_expr(accounts, days, status, group)
-    raw = execute(expr) if execute is not None else expr.execute()
-    _reject_invalid_rows(raw, days, status)
-
-    table = _collapsed(raw, raw["group"])
+    groups = [] if group is None else [group]
+    table = life_tables(accounts, days, status, groups, execute)[group]
     n_excluded = table.attrs["n_excluded"]
     logger.info(
         "life table of %s: %d rows, %d accounts",
@@ -258,9 +242,26 @@ def _collapsed(raw: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
     """
     counts = raw[list(COUNT_COLUMNS)].to_numpy(dtype="int64")
     included = counts.sum(axis=1) > 0
-    codes, names = _group_codes(groups[included])
-    times = raw["time"].to_numpy(dtype="float64")[included]
-    counts = counts[included]
+    names, codes, times, counts = _summed_by_group_and_time(
+        groups[included], raw["time"].to_numpy(dtype="float64")[included], counts[included]
+    )
+    table = pd.DataFrame({"group": names[codes], "time": times})
+    for index, name in enumerate(COUNT_COLUMNS):
+        table[name] = counts[:, index]
+    table.attrs["n_excluded"] = int(raw["n_excluded"].sum())
+    return table
+
+
+def _summed_by_group_and_time(
+    groups: pd.Series, times: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sum ``counts`` rows per (group as text, time), sorted by group then time.
+
+    Returns the sorted group texts, then per summed row its group code, time
+    and counts. The work is one sort, so a table of every account's own time
+    stays cheap.
+    """
+    codes, names = _group_codes(groups)
     order = np.lexsort((times, codes))
     codes, times, counts = codes[order], times[order], counts[order]
     first = np.ones(len(codes), dtype=bool)
@@ -268,11 +269,7 @@ def _collapsed(raw: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
     starts = np.flatnonzero(first)
     if len(starts):
         counts = np.add.reduceat(counts, starts, axis=0)
-    table = pd.DataFrame({"group": names[codes[starts]], "time": times[starts]})
-    for index, name in enumerate(COUNT_COLUMNS):
-        table[name] = counts[:, index]
-    table.attrs["n_excluded"] = int(raw["n_excluded"].sum())
-    return table
+    return names, codes[starts], times[starts], counts
 
 
 @dataclass(frozen=True)
@@ -361,20 +358,14 @@ def _group_codes(groups: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def split_groups(table: pd.DataFrame) -> dict[str, TimeCounts]:
     """Validate a life table and return its counts per group, sorted by group.
 
-    Rows repeating a (group, time) pair are summed. The work is one sort of
-    the table's arrays, so a table of every account's own time stays cheap.
+    Rows repeating a (group, time) pair are summed.
     """
     _validate_life_table(table)
-    codes, names = _group_codes(table["group"])
-    time = table["time"].to_numpy(dtype="float64")
-    counts = table[list(COUNT_COLUMNS)].to_numpy(dtype="int64")
-    order = np.lexsort((time, codes))
-    codes, time, counts = codes[order], time[order], counts[order]
-    first = np.ones(len(codes), dtype=bool)
-    first[1:] = (codes[1:] != codes[:-1]) | (time[1:] != time[:-1])
-    starts = np.flatnonzero(first)
-    summed = np.add.reduceat(counts, starts, axis=0) if len(starts) else counts
-    codes, time = codes[starts], time[starts]
+    names, codes, time, summed = _summed_by_group_and_time(
+        table["group"],
+        table["time"].to_numpy(dtype="float64"),
+        table[list(COUNT_COLUMNS)].to_numpy(dtype="int64"),
+    )
     bounds = np.searchsorted(codes, np.arange(len(names) + 1))
     groups = {}
     for index, name in enumerate(names):
