@@ -308,7 +308,7 @@ def test_monthly_churn_matrices(monthly):
     assert monthly.churn_spike.period.tolist() == [2, 0]
 
 
-def test_churn_after_inactivity_is_known_later(con):
+def test_inactivity_churn_known_later(con):
     events, accounts = write(con, WEEKLY_EVENTS, WEEKLY_ACCOUNTS)
     spec = parse_cohorts(
         {"period": "week", "activity": ["login"], "periods": 4}, "cohorts"

@@ -133,7 +133,7 @@ def test_execute_returns_frames_for_columns_and_scalars(tmp_path):
     assert scalar["last"].tolist() == [pd.Timestamp("2024-03-02 09:00")]
 
 
-def test_memory_limit_is_set_on_the_connection(tmp_path):
+def test_memory_limit_set_on_connection(tmp_path):
     path = tmp_path / "store.duckdb"
     with Store.open(path, memory_limit="512MB") as store:
         # DuckDB reports the limit in its own unit: 512 MB is 488.2 MiB.
@@ -205,7 +205,7 @@ def test_out_of_memory_names_the_setting(tmp_path):
 
     from jalon.cli.common import error_console, user_errors
 
-    # A real DuckDB query over its limit: 100 MB cannot hold this sort.
+    # A real DuckDB query over its limit: 100 MB cannot hold these two lists.
     connection = duckdb.connect(str(tmp_path / "oom.duckdb"))
     connection.execute("SET memory_limit = '100MB'")
     connection.execute("SET temp_directory = ''")

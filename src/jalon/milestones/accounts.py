@@ -392,8 +392,8 @@ def _inactivity_churn(
 ) -> ir.Table:
     """Churned at the last activity when nothing followed for N days by the end."""
     # The last event replaces a missing last-seen value, and the start is used
-    # for an account without events. The latest event up to the end is usable
-    # when it is not before the start; then no usable event is later.
+    # for an account without events. When the latest event up to the end is
+    # not before the start, it is the latest usable event, so no join is needed.
     seen = events.filter(events.ts <= end_literal)
     latest_event = seen.group_by("account_id").aggregate(_last_event=seen.ts.max())
     table = table.left_join(latest_event, "account_id").drop("account_id_right")
